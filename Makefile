@@ -1,0 +1,41 @@
+# Two commands for a fresh machine with Python 3.11, pip and make:
+#   make demo   — set up, load raw/ into the warehouse, print the summary and a sample time series
+#   make test   — set up, run the test suite
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: setup demo test score ui clean
+
+setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e ".[test]"
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	printf 'telemetry:\n  enabled: false\n' > $@
+
+demo: setup
+	$(BIN)/qcity load
+	$(BIN)/qcity sql "SELECT region_zh, year, metric_id, value_canonical FROM fact_figure WHERE retired_at IS NULL AND metric_id IN ('gdp.total', 'revenue.general_budget') AND period_grain = 'year' ORDER BY region_zh, metric_id, year"
+
+test: setup
+	$(BIN)/pytest -q
+
+score: setup
+	@mkdir -p out
+	@echo "== seed"; $(BIN)/qcity extract $(SHARED)/corpus/seed --manifest raw/manifest.csv --out out/seed_pred.csv 2>/dev/null; \
+	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/seed_gold.csv --pred out/seed_pred.csv --docs $(SHARED)/corpus/seed
+	@echo "== dev"; $(BIN)/qcity extract $(SHARED)/corpus/dev --manifest $(SHARED)/corpus/dev/index.csv --out out/dev_pred.csv 2>/dev/null; \
+	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/dev_gold.csv --pred out/dev_pred.csv --docs $(SHARED)/corpus/dev
+
+ui: setup
+	$(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(VENV) .dagster_home out warehouse/qcity.duckdb*

@@ -1,0 +1,1 @@
+"""Dagster asset definitions, grouped by stage. Thin: each calls the pure packages."""

@@ -1,0 +1,47 @@
+"""Stage 4 — warehouse: one transaction writes documents, figures, rejects and the subject fact tables."""
+
+import datetime as dt
+
+from dagster import AssetExecutionContext, AssetIn, AssetSpec, MaterializeResult, multi_asset
+
+from extraction.regions import gazetteer_rows
+from orchestration.resources import WarehouseResource
+from warehouse import io
+from warehouse.load_batch import LoadBatch
+
+WAREHOUSE_TABLES = (
+    "fact_figure", "dim_document", "dim_region", "dim_metric",
+    "fact_gdp", "fact_revenue", "fact_certification_count", "fact_standard_count",
+    "rejected_documents", "quarantined_figures", "load_runs",
+)
+
+
+@multi_asset(
+    specs=[AssetSpec(t, group_name="warehouse", kinds={"duckdb"}, deps=["figures_clean"]) for t in WAREHOUSE_TABLES],
+    ins={"figures_clean": AssetIn()},
+    pool="duckdb_write",
+    description="Merge the load into DuckDB in one transaction (incremental by document sha256).",
+)
+def warehouse_tables(context: AssetExecutionContext, figures_clean: LoadBatch, warehouse: WarehouseResource):
+    started = dt.datetime.now()
+    with warehouse.write() as con:
+        stats = io.write_load(
+            con,
+            run_id=context.run_id,
+            scan=figures_clean.scan,
+            plan=figures_clean.plan,
+            figures=figures_clean.figures,
+            regions=figures_clean.regions,
+            failures=figures_clean.failures,
+            extractor_version=figures_clean.extractor_version,
+            region_rows=gazetteer_rows(unique_names=True),
+            started_at=started,
+            quarantined=figures_clean.quarantined,
+        )
+        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in WAREHOUSE_TABLES}
+    context.log.info(f"load {stats.as_dict()} in {(dt.datetime.now() - started).total_seconds():.2f}s")
+    for table in WAREHOUSE_TABLES:
+        metadata = {"row_count": counts[table]}
+        if table == "fact_figure":
+            metadata.update({k: v for k, v in stats.as_dict().items() if k != "run_id"})
+        yield MaterializeResult(asset_key=table, metadata=metadata)

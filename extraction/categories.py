@@ -1,0 +1,62 @@
+"""Category of a figure (the 12 classes) from its unit family, metric phrase and clause."""
+from __future__ import annotations
+
+import re
+
+from extraction.lexicon_loader import alternation, load
+
+_CFG = load("categories")
+_GROWTH = re.compile(rf"(?:{alternation(_CFG['growth_cues'])})[了到达]?\s*$")
+_BENCH = re.compile(alternation(_CFG["benchmark_cues"]))
+_TIME = re.compile(alternation(_CFG["time_compare_cues"]))
+_MONEY = [(r["category"], re.compile(alternation(r["cues"]))) for r in _CFG["money_rules"]]
+_COUNT = [(r["category"], re.compile(alternation(r["cues"]))) for r in _CFG["count_rules"]]
+_AWARD_ONLY = [(c, rx) for c, rx in _COUNT if c == "award_count"]
+PEOPLE_UNITS = set(_CFG["people_units"])
+_GROWTH_SUBJECT = re.compile(alternation(_CFG["growth_subject_cues"]))
+
+
+def benchmark_category(sentence_lead: str) -> str:
+    """全市为5.4% after 增幅…: the benchmark's own growth rate; otherwise a level."""
+    return "growth_rate" if _GROWTH_SUBJECT.search(sentence_lead) else "rate"
+
+
+def _first(rules, *texts) -> str | None:
+    for text in texts:
+        if not text:
+            continue
+        best = None
+        for cat, rx in rules:
+            m = rx.search(text)
+            # the cue nearest the end of the phrase names what is counted (标准化试点 → 试点)
+            if m and (best is None or m.end() > best[0]):
+                best = (max(x.end() for x in rx.finditer(text)), cat)
+        if best:
+            return best[1]
+    return None
+
+
+def is_growth(lead: str) -> bool:
+    """增长8.8%, 比上年提高2.6个百分点: a change over time right before the number."""
+    return bool(_GROWTH.search(lead))
+
+
+def categorize(family: str, kind_hint: str, metric: str, lead: str, clause: str, unit_text: str = "") -> str:
+    """`lead` is the text right before the number in its clause; `clause` the wider context."""
+    if kind_hint == "rank" or family == "rank":
+        return "rank"
+    if kind_hint in ("ratio", "index"):
+        return "rate"
+    if family in ("percent", "permille", "points", "ratio"):
+        if family != "ratio" and is_growth(lead):
+            if _BENCH.search(lead) and not _TIME.search(lead):
+                return "rate"
+            return "growth_rate"
+        return "rate"
+    if family == "money":
+        return _first(_MONEY, metric, lead) or "amount_other"
+    if family == "physical":
+        return "amount_other"
+    if unit_text in PEOPLE_UNITS:
+        return _first(_AWARD_ONLY, metric, clause) or "count_other"
+    return _first(_COUNT, metric, clause) or "count_other"

@@ -1,0 +1,73 @@
+"""Bytes → text: detect the encoding of a raw document with charset-normalizer, or say why not."""
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+# Encodings a Chinese government page plausibly arrives in. GBK/GB2312 decode as GB18030 (a superset).
+_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
+_ACCEPTED = {"utf_8", "gb18030", "big5hkscs", "utf_16", "utf_16_le", "utf_16_be", "hz"}
+_CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
+
+
+class UndecodableDocument(ValueError):
+    """Raised with a human-readable reason when bytes cannot be read as a text document."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample and not (sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE)):
+        return True
+    controls = sum(1 for b in sample if b < 32 and chr(b) not in _CONTROL_OK)
+    return controls > len(sample) * 0.05
+
+
+def _control_share(text: str) -> float:
+    sample = text[:8192]
+    if not sample:
+        return 0.0
+    return sum(1 for c in sample if ord(c) < 32 and c not in _CONTROL_OK) / len(sample)
+
+
+def decode_document(data: bytes) -> Decoded:
+    """Decode raw bytes: UTF-8 (with or without BOM) first, then what charset-normalizer detects."""
+    if not data:
+        raise UndecodableDocument("empty file (0 bytes)")
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return Decoded(data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf_8_sig")
+        except UnicodeDecodeError as exc:
+            raise UndecodableDocument(f"UTF-8 BOM but invalid UTF-8 at byte {exc.start}") from exc
+    if _looks_binary(data):
+        raise UndecodableDocument("binary content (NUL or control bytes), not a text document")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        if not text.strip():
+            raise UndecodableDocument("blank file (whitespace only)")
+        return Decoded(text, "utf_8")
+    best = from_bytes(data).best()
+    if best is None:
+        raise UndecodableDocument("no text encoding fits these bytes (charset-normalizer found none)")
+    encoding = _SUPERSETS.get(best.encoding, best.encoding)
+    if encoding not in _ACCEPTED:
+        raise UndecodableDocument(f"detected encoding {best.encoding!r} is not a Chinese text encoding")
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise UndecodableDocument(f"bytes are not valid {encoding}: {exc}") from exc
+    if not text.strip():
+        raise UndecodableDocument("blank file (whitespace only)")
+    if _control_share(text) > 0.05:
+        raise UndecodableDocument("decodes only to control characters: binary content")
+    return Decoded(text, encoding)

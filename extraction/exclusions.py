@@ -1,0 +1,64 @@
+"""What is not a figure: dates, document numbers, titles, durations, ordinals, page furniture."""
+from __future__ import annotations
+
+import re
+
+from extraction.lexicon_loader import alternation, load
+
+_CFG = load("exclusions")
+_SPANS = re.compile("|".join(f"(?:{p})" for p in _CFG["spans"]))
+_FOLLOWED = re.compile(rf"\s?(?:多|余)?(?:{alternation(_CFG['followed_by'])})")
+_PRECEDED = re.compile(rf"(?:{alternation(_CFG['preceded_by'])})$")
+_DENOM = re.compile(rf"(?:{alternation(_CFG['denominator_tails'])})")
+_FURNITURE = re.compile(rf"^[\s?]*(?:{alternation(_CFG['furniture_lines'])})")
+_TEASER = re.compile(_CFG["teaser_line_end"])
+_THRESHOLD_LEAD = re.compile(rf"(?:{alternation(_CFG['threshold_lead'])})$")
+_LINE = re.compile(r"[^\n]*")
+_TAIL = re.compile(rf"^[\s?]*(?:{alternation(_CFG['furniture_tail'])})", re.M)
+_THRESHOLD_WINDOW = int(_CFG["threshold_window"])
+
+
+def blocked_mask(norm: str) -> bytearray:
+    """1 for every character inside an excluded span or a page-furniture line."""
+    mask = bytearray(len(norm))
+    for m in _SPANS.finditer(norm):
+        mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+    tail = _TAIL.search(norm)
+    if tail:
+        mask[tail.start():] = b"\x01" * (len(norm) - tail.start())
+    for m in _LINE.finditer(norm):
+        line = m.group(0)
+        if line and (_FURNITURE.match(line) or _TEASER.search(line)):
+            mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+    return mask
+
+
+def is_date_or_duration(norm: str, num_end: int) -> bool:
+    """2016年, 5月, 10周年, 两年来: the number is a date, time or duration."""
+    return bool(_FOLLOWED.match(norm, num_end))
+
+
+def is_bad_lead(norm: str, num_start: int) -> bool:
+    return bool(_PRECEDED.search(norm, max(0, num_start - 2), num_start))
+
+
+def is_denominator(norm: str, unit_end: int) -> bool:
+    """全国362个县市中 / 沿岸18个县市第3位: a count that only sets the field of comparison."""
+    return bool(_DENOM.match(norm, unit_end))
+
+
+def is_threshold(norm: str, num_start: int, unit_end: int) -> bool:
+    """超过1000亿元的名牌企业: an amount that defines a class of things, not a figure."""
+    lead = re.split(r"[,。;:!?\n]", norm[max(0, num_start - _THRESHOLD_WINDOW):num_start])[-1]
+    if not _THRESHOLD_LEAD.search(lead) and "超" not in lead:
+        return False
+    tail = norm[unit_end:unit_end + 24]
+    m = re.match(r"(?:[、和及]?\s*[\d.]+\s*[万亿千]?元)*(以上)?的", tail)
+    return bool(m)
+
+
+def latin_glued(norm: str, start: int, end: int) -> bool:
+    """PM2.5, Sw7, 4A级, GB18030: digits glued to Latin letters are codes, not figures."""
+    before = norm[start - 1] if start > 0 else ""
+    after = norm[end] if end < len(norm) else ""
+    return (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())

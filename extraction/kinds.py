@@ -1,0 +1,36 @@
+"""Kind: `target` for goals and plans, `actual` for reported figures."""
+from __future__ import annotations
+
+import re
+
+from extraction.lexicon_loader import alternation, load
+
+_CFG = load("kinds")
+_PLAN_TITLE = re.compile(_CFG["plan_title"])
+_PLAN_BODY = re.compile(_CFG["plan_body"])
+_PLAN_GOALS = re.compile(_CFG["plan_goal_cues"])
+_SENTENCE = re.compile(alternation(_CFG["sentence_cues"]))
+_SECTION = re.compile("|".join([alternation(_CFG["section_cues"])] + _CFG["section_patterns"]))
+_ACTUAL = re.compile(alternation(_CFG["actual_cues"]))
+_OUTLOOK = re.compile(_CFG["outlook_cues"])
+
+
+def outlook_start(norm: str) -> int:
+    """Where a forward-looking closing section starts (len(norm) if none)."""
+    m = _OUTLOOK.search(norm)
+    return m.start() if m else len(norm)
+
+
+def document_is_plan(norm: str, title: str) -> bool:
+    head = title or norm.split("\n", 1)[0][:120]
+    head = re.sub(r"《[^》]*》|\([^)]*\)", "", head).strip()
+    return bool((_PLAN_TITLE.search(head) or _PLAN_BODY.search(norm[:1500])) and _PLAN_GOALS.search(norm))
+
+
+def is_target(norm: str, pos: int, sentence_start: int, para_start: int) -> bool:
+    sentence = norm[sentence_start:pos]
+    if _ACTUAL.search(sentence):
+        return False
+    if _SENTENCE.search(sentence):
+        return True
+    return bool(_SECTION.search(norm, para_start, pos))

@@ -1,0 +1,79 @@
+"""raw/manifest.csv: optional metadata per raw file (file,url,title,published), validated row by row."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MANIFEST_NAME = "manifest.csv"
+COLUMNS = ("file", "url", "title", "published")
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    file: str
+    url: str = ""
+    title: str = ""
+    published: str = ""
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    line: int
+    file: str
+    reason: str
+
+
+def _safe_relative(name: str) -> str | None:
+    """The manifest's file name as a path inside raw/, or None when it would leave raw/."""
+    if not name or "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return None
+    parts = PurePosixPath(name).parts
+    if any(p in ("..", "") for p in parts):
+        return None
+    return str(PurePosixPath(*parts))
+
+
+def _check_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_manifest(text: str) -> tuple[dict[str, ManifestEntry], list[ManifestProblem]]:
+    """Parse manifest CSV text. Bad rows are skipped and reported; extra columns are ignored."""
+    entries: dict[str, ManifestEntry] = {}
+    problems: list[ManifestProblem] = []
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or "file" not in reader.fieldnames:
+        return {}, [ManifestProblem(1, "", "manifest has no 'file' column in its header")]
+    for line_no, row in enumerate(reader, start=2):
+        raw_name = (row.get("file") or "").strip()
+        name = _safe_relative(raw_name)
+        if name is None:
+            problems.append(ManifestProblem(line_no, raw_name, "path is empty or leaves raw/ (absolute, '..' or drive)"))
+            continue
+        published = (row.get("published") or "").strip()
+        if published and not _check_date(published):
+            problems.append(ManifestProblem(line_no, name, f"bad date {published!r} (want YYYY-MM-DD)"))
+            continue
+        if name in entries:
+            problems.append(ManifestProblem(line_no, name, "duplicate row for this file (first row kept)"))
+            continue
+        entries[name] = ManifestEntry(
+            file=name,
+            url=(row.get("url") or "").strip(),
+            title=(row.get("title") or "").strip(),
+            published=published,
+        )
+    return entries, problems
+
+
+def read_manifest(path: Path) -> tuple[dict[str, ManifestEntry], list[ManifestProblem]]:
+    if not path.exists():
+        return {}, []
+    return parse_manifest(path.read_text(encoding="utf-8-sig"))

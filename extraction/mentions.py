@@ -1,0 +1,228 @@
+"""Find numeric mentions in normalised text: Arabic numbers with units and ranges, ratios,
+ranks, and the few Chinese-numeral forms that are figures (六次蝉联, 两个标准, 千亿级, 零事故)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extraction import exclusions
+from extraction.lexicon_loader import alternation, load
+from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic
+from extraction.qualifiers import RANGE_SEP, qualifier_for
+from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, inner_approx, match_unit
+
+_NUM = load("numerals")
+
+
+@dataclass
+class Mention:
+    num_start: int          # norm offset of the (first) number
+    end: int                # norm offset after unit and trailing qualifier cue
+    value: float
+    value_max: float | None
+    unit: Unit
+    unit_span: tuple[int, int] | None   # norm span of the written unit, None if implied
+    qualifier: str
+    implied_unit: str = ""  # unit_zh when the unit is not written (第八 → 位)
+    kind_hint: str = ""     # rank, ratio, table, or ""
+    extras: dict = field(default_factory=dict)
+    start: int = -1         # norm offset where the mention's own text starts (≤ num_start)
+
+    def __post_init__(self):
+        if self.start < 0:
+            self.start = self.num_start
+
+
+_RANGE_TAIL = re.compile(rf"\s*(?:{RANGE_SEP})\s*(?=\d)")
+_MID = re.compile(r"\s?(多|余)")
+_RATIO = re.compile(r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])")
+_RATIO_NUM = re.compile(r"\d+(?:\.\d+)?")
+_RANK_LEAD = re.compile(rf"(?:{alternation(_NUM['rank_lead'])})\s*$")
+_RANK_FOLLOWERS = set(_NUM["rank_followers"])
+_ORD_TAIL = re.compile(rf"(?:{alternation(_NUM['ordinal_tails'])})")
+_CN_RANK = re.compile(rf"第({CN_NUMBER})(位|名)?")
+_AR_RANK = re.compile(r"第\s*(\d+)\s*(位|名|个)?")
+_NO_RANK = re.compile(r"(?i)(?<![A-Za-z])NO\.\s*(\d+)")
+_MOVE_RANK = re.compile(r"(?:前进|上升|后退|下降|提升|前移|跃升)了?\s*(\d+|[一二两三四五六七八九十]+)\s*(位|名)")
+_CN_COUNT = re.compile(rf"(?<![第每这那之前一二两三四五六七八九十百千])({CN_NUMBER})({alternation(_NUM['count_measures'])})")
+_COUNT_HEADS = re.compile(alternation(_NUM["count_heads"]))
+_COUNT_NONHEADS = re.compile(alternation(_NUM["count_nonheads"]))
+_TIMES_VERBS = re.compile(alternation(_NUM["times_verbs"]))
+_ZERO = re.compile(rf"零({alternation(_NUM['zero_nouns'])})")
+_MAG_CLASS = re.compile(rf"(?:{alternation(_NUM['magnitude_class_verbs'])})([百千万])亿(元)?级?")
+_FRACTION = re.compile(r"([一二两三四五六七八九十百]+)分之([一二两三四五六七八九十百]+)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_IMPLIED = re.compile(rf"(?:{alternation(IMPLIED_BY_METRIC)})\s*(?:为|达|达到|是)?\s*$")
+_SHARED_UNIT = re.compile(r"\s*[、和及]\s*(?:\d+(?:\.\d+)?\s*[、和及]\s*)*\d+(?:\.\d+)?(?=\s*[^\d\s、和及.])")
+_POSITION_UNIT = re.compile(r"\s*(位|名)")
+
+
+def _free(mask: bytearray, s: int, e: int) -> bool:
+    return not any(mask[s:e])
+
+
+def scan(norm: str, mask: bytearray) -> list[Mention]:
+    out: list[Mention] = []
+    taken = bytearray(len(norm))
+
+    def add(m: Mention) -> None:
+        out.append(m)
+        taken[m.num_start:m.end] = b"\x01" * (m.end - m.num_start)
+
+    _scan_ranks(norm, mask, add)
+    _scan_ratios(norm, mask, taken, add)
+    _scan_arabic(norm, mask, taken, add)
+    _scan_chinese(norm, mask, taken, add)
+    out.sort(key=lambda m: m.num_start)
+    return out
+
+
+def _scan_ranks(norm, mask, add):
+    for m in _NO_RANK.finditer(norm):
+        if _free(mask, m.start(), m.end()):
+            add(Mention(m.start(1), m.end(), float(m.group(1)), None, NO_UNIT, None, "exact", "位", "rank", start=m.start()))
+    for m in _MOVE_RANK.finditer(norm):
+        v = float(m.group(1)) if m.group(1).isdigit() else cn_to_number(m.group(1))
+        if v is not None and _free(mask, m.start(1), m.end()):
+            add(Mention(m.start(1), m.end(), v, None, Unit(m.group(2), 1.0, "rank"), (m.start(2), m.end(2)), "exact", kind_hint="rank"))
+    for rx, arabic in ((_AR_RANK, True), (_CN_RANK, False)):
+        for m in rx.finditer(norm):
+            if not _free(mask, m.start(), m.end()):
+                continue
+            v = float(m.group(1)) if arabic else cn_to_number(m.group(1))
+            if v is None:
+                continue
+            unit_word = m.group(2)
+            lead = bool(_RANK_LEAD.search(norm, max(0, m.start() - 6), m.start()))
+            nxt = norm[m.end():m.end() + 1]
+            if unit_word == "个" and not lead:  # 全国第5个获批城市, but not 第一个…中心
+                continue
+            # a bare 第N is a rank after a scope word and before punctuation or a verb of moving (第7进到第6位)
+            if not unit_word and (not lead or _ORD_TAIL.match(norm, m.end())
+                                  or _CJK.match(nxt) and nxt not in _RANK_FOLLOWERS):
+                continue
+            unit = Unit(unit_word, 1.0, "rank") if unit_word else NO_UNIT
+            span = (m.start(2), m.end(2)) if unit_word else None
+            add(Mention(m.start(1), m.end(), v, None, unit, span, "exact", "" if unit_word else "位", "rank", start=m.start()))
+
+
+def _scan_ratios(norm, mask, taken, add):
+    for m in _RATIO.finditer(norm):
+        if not _free(mask, m.start(), m.end()) or any(taken[m.start():m.end()]):
+            continue
+        nums = list(_RATIO_NUM.finditer(m.group(0)))
+        # a structure ratio has 3 terms, or 2 terms written with decimals (not a 1:1 or a clock time)
+        if len(nums) < 3 and not all("." in n.group(0) for n in nums):
+            continue
+        after = norm[m.end():m.end() + 1]
+        if after and after in "%‰":
+            continue
+        for n in nums:
+            s = m.start() + n.start()
+            add(Mention(s, m.start() + n.end(), float(n.group(0)), None, NO_UNIT, None, "exact", "", "ratio"))
+
+
+def _scan_arabic(norm, mask, taken, add):
+    n = len(norm)
+    for m in ARABIC_RE.finditer(norm):
+        s, e = m.start(), m.end()
+        if taken[s] or mask[s] or exclusions.latin_glued(norm, s, e):
+            continue
+        if exclusions.is_bad_lead(norm, s):
+            continue
+        between = ""
+        mm = _MID.match(norm, e)
+        pos = e
+        if mm:
+            between, pos = mm.group(1), mm.end()
+        if exclusions.is_date_or_duration(norm, e):
+            continue
+        unit, uend = match_unit(norm, pos)
+        if not between and unit is not NO_UNIT:
+            between = inner_approx(norm, pos)
+        value, value_max = parse_arabic(m.group(0)), None
+        # range: N~M unit, N至M unit, 1万至60万元
+        r = _RANGE_TAIL.match(norm, uend if unit is not NO_UNIT else pos)
+        if r and not between:
+            m2 = ARABIC_RE.match(norm, r.end())
+            if m2 and not mask[m2.start()]:
+                unit2, uend2 = match_unit(norm, m2.end())
+                if unit2 is not NO_UNIT and (unit is NO_UNIT or unit.family == "count" and unit.text in ("万", "亿") or unit.text == unit2.text):
+                    if exclusions.is_date_or_duration(norm, m2.end()):
+                        continue
+                    value_max = parse_arabic(m2.group(0))
+                    if unit is not NO_UNIT and unit.text in ("万", "亿") and unit2.text != unit.text:
+                        unit2 = Unit(unit.text + unit2.text[len(unit.text):] if unit2.text.startswith(unit.text) else unit2.text, unit2.multiplier, unit2.family)
+                    unit, uend, e = unit2, uend2, m2.end()
+                    if value_max < value:
+                        value_max = None
+        if unit is NO_UNIT:
+            shared = _SHARED_UNIT.match(norm, e)
+            if shared:  # 上升3.7、0.2个百分点: the unit is written once, after the last number
+                unit, ue = match_unit(norm, shared.end())
+                if unit is not NO_UNIT and not exclusions.is_date_or_duration(norm, shared.end()):
+                    q, _ = qualifier_for(norm, s, between, e, False)
+                    add(Mention(s, e, value, None, unit, (ue - len(unit.text), ue), q))
+                continue
+            imp = _IMPLIED.search(norm, max(0, s - 10), s)
+            if not imp or mask[s]:
+                continue
+            word = next(w for w in IMPLIED_BY_METRIC if imp.group(0).lstrip().startswith(w) or w in imp.group(0))
+            implied = IMPLIED_BY_METRIC[word]
+            q, qend = qualifier_for(norm, s, between, e, False)
+            add(Mention(s, qend, value, None, NO_UNIT, None, q, implied_unit=implied,
+                        kind_hint="index" if implied == "" else ""))
+            continue
+        if unit.family == "rank" and not _POSITION_UNIT.match(norm, pos):
+            continue
+        if unit.family == "rank":
+            # 3位专家 counts people; 第N位 and 前进N位 were taken by the rank scan
+            unit = Unit(unit.text, unit.multiplier, "count")
+        if exclusions.is_denominator(norm, uend) or exclusions.is_threshold(norm, s, uend):
+            continue
+        if uend < n and norm[uend] in "年" and unit.family == "count":
+            continue
+        q, qend = qualifier_for(norm, s, between, uend, value_max is not None)
+        written = len(unit.text) + (1 if inner_approx(norm, pos) else 0)
+        add(Mention(s, qend, value, value_max, unit, (uend - written, uend), q))
+
+
+def _scan_chinese(norm, mask, taken, add):
+    for m in _MAG_CLASS.finditer(norm):
+        s = m.start(1)
+        if taken[s] or mask[s]:
+            continue
+        v = cn_to_number(m.group(1))
+        add(Mention(s, m.end(), v, None, Unit("亿元", 1e8, "money"), None, "more_than" if norm[m.start():s] in ("突破", "超过", "跨越") else "exact", implied_unit="亿元"))
+    for m in _ZERO.finditer(norm):
+        if not taken[m.start()] and not mask[m.start()]:
+            add(Mention(m.start(), m.start() + 1, 0.0, None, NO_UNIT, None, "exact", start=m.start()))
+    for m in _FRACTION.finditer(norm):
+        if taken[m.start()] or mask[m.start()]:
+            continue
+        den, num = cn_to_number(m.group(1)), cn_to_number(m.group(2))
+        if not den or num is None:
+            continue
+        if m.group(1) == "百":
+            add(Mention(m.start(), m.end(), num, None, NO_UNIT, None, "exact", implied_unit="%", start=m.start()))
+        else:
+            add(Mention(m.start(), m.end(), round(num / den, 4), None, NO_UNIT, None, "exact", kind_hint="ratio", start=m.start()))
+    for m in _CN_COUNT.finditer(norm):
+        s, e = m.start(), m.end()
+        if taken[s] or mask[s]:
+            continue
+        v = cn_to_number(m.group(1))
+        if v is None or v == 0:
+            continue
+        measure = m.group(2)
+        tail = norm[e:e + 8]
+        tail = re.split(r"[,。;:、!?\n]", tail)[0]
+        if measure == "次":
+            if not _TIMES_VERBS.match(norm, e):
+                continue
+        elif measure == "位":
+            continue
+        elif measure not in ("大类", "连冠"):
+            if _COUNT_NONHEADS.match(norm, e) or not _COUNT_HEADS.search(tail[:6]):
+                continue
+        add(Mention(s, e, v, None, Unit(measure, 1.0, "count"), (m.start(2), e), "exact"))

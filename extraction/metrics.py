@@ -1,0 +1,67 @@
+"""The metric phrase a number measures: the noun phrase before it in its clause, or the one after
+it when the number comes first (422家企业通过质量体系认证)."""
+from __future__ import annotations
+
+import re
+
+from extraction.lexicon_loader import alternation, load
+
+_CFG = load("metrics")
+_DELIMS = set(_CFG["delimiters"])
+_LEAD = re.compile(rf"^(?:\s|(?:{alternation(_CFG['strip_leading'])}))+")
+_TRAIL = re.compile(rf"(?:\s|(?:{alternation(_CFG['strip_trailing'])}))+$")
+_EMPTY = set(_CFG["empty_metric"])
+_SCOPE_ONLY = re.compile(_CFG["scope_only"])
+_CJK = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_QUOTES = "“”\"‘’「」『』()[]【】"
+_BRACKETS = re.compile(r"[()\[\]【】]+")
+
+
+def clause_start(norm: str, pos: int, floor: int) -> int:
+    """Start of the clause that ends at `pos` (after the last delimiter, not before `floor`)."""
+    i = pos
+    if i - 2 >= floor and i > 0 and norm[i - 1] == "\n" and _CJK.match(norm[i - 2]):
+        i -= 1  # a line wrapped right before the number: the clause continues on the line above
+    while i > floor and norm[i - 1] not in _DELIMS:
+        i -= 1
+        if pos - i > 60:
+            break
+    return i
+
+
+def clause_end(norm: str, pos: int, ceiling: int) -> int:
+    i = pos
+    while i < ceiling and norm[i] not in _DELIMS and norm[i] not in ",。;(" and not norm[i].isdigit() and i - pos < 40:
+        i += 1
+    return i
+
+
+def trim(text: str, start: int) -> tuple[int, int]:
+    """Offsets (relative to text start `start`) of `text` with leading/trailing cue words removed."""
+    a = 0
+    while True:  # brackets and cue words may alternate at the start: (全市为
+        m = _LEAD.match(text, a) or _BRACKETS.match(text, a)
+        if not m or m.end() == a:
+            break
+        a = m.end()
+    t = _TRAIL.search(text, a)
+    b = t.start() if t else len(text)
+    return start + a, start + max(a, b)
+
+
+def is_substantive(text: str) -> bool:
+    core = text.strip(_QUOTES + " ")
+    return len(_CJK.findall(core)) >= 2 and core not in _EMPTY and not _SCOPE_ONLY.match(core)
+
+
+def left_metric(norm: str, num_start: int, floor: int) -> tuple[int, int]:
+    cs = clause_start(norm, num_start, floor)
+    if cs == num_start and cs - 2 >= floor and norm[cs - 1] == "\n" and _CJK.match(norm[cs - 2]):
+        cs = clause_start(norm, cs - 1, floor)  # a line wrapped between metric and number
+        return trim(norm[cs:num_start - 1], cs)
+    return trim(norm[cs:num_start], cs)
+
+
+def right_metric(norm: str, end: int, ceiling: int) -> tuple[int, int]:
+    ce = clause_end(norm, end, ceiling)
+    return trim(norm[end:ce], end)

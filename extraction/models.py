@@ -1,0 +1,72 @@
+"""The figure record of ../shared/spec/figures.md, and the document an extractor reads."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+CATEGORIES = (
+    "gdp", "revenue", "income", "certification_count", "standard_count", "brand_count",
+    "award_count", "rate", "growth_rate", "count_other", "amount_other", "rank",
+)
+QUALIFIERS = ("exact", "at_least", "at_most", "more_than", "approx", "range", "decrease")
+KINDS = ("actual", "target")
+# Period values are either one of these or a year form: YYYY, YYYYH1, target:YYYY.
+PERIOD_WORDS = (
+    "cumulative", "annual", "unknown",
+    "relative:this_year", "relative:last_year", "relative:this_year_H1",
+    "target:unknown", "target:annual",
+)
+PERIOD_PATTERN = r"^(\d{4}|\d{4}H1|target:\d{4}|cumulative|annual|unknown|relative:this_year|relative:last_year|relative:this_year_H1|target:unknown|target:annual)$"
+
+# Column order of the extraction contract (`qcity extract`): the spec's columns, then offsets.
+SPEC_COLUMNS = (
+    "doc", "region_zh", "period", "metric_zh", "category", "value", "value_max", "unit_zh",
+    "value_canonical", "qualifier", "kind", "quote",
+)
+CSV_COLUMNS = SPEC_COLUMNS + ("char_start", "char_end")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One decoded raw document plus its optional manifest metadata."""
+
+    name: str
+    text: str
+    url: str = ""
+    title: str = ""
+    published: str = ""  # ISO date YYYY-MM-DD, or empty
+
+
+@dataclass
+class Figure:
+    """One numeric mention. `quote == document.text[char_start:char_end]`."""
+
+    doc: str
+    region_zh: str
+    period: str
+    metric_zh: str
+    category: str
+    value: float
+    value_max: float | None
+    unit_zh: str
+    value_canonical: float
+    qualifier: str
+    kind: str
+    quote: str
+    char_start: int
+    char_end: int
+    extras: dict = field(default_factory=dict)
+
+    def as_row(self) -> dict:
+        row = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extras"}
+        row.update(self.extras)
+        return row
+
+
+def figure_field_names() -> list[str]:
+    return [f.name for f in fields(Figure) if f.name != "extras"]
+
+
+__all__ = [
+    "CATEGORIES", "QUALIFIERS", "KINDS", "PERIOD_WORDS", "PERIOD_PATTERN",
+    "SPEC_COLUMNS", "CSV_COLUMNS", "Document", "Figure", "figure_field_names", "asdict",
+]

@@ -1,0 +1,55 @@
+"""Numbers as written: Arabic (thousands separators, decimals) and Chinese numerals."""
+from __future__ import annotations
+
+import re
+
+from extraction.lexicon_loader import load
+
+try:
+    import cn2an
+except Exception:  # pragma: no cover
+    cn2an = None
+
+_CFG = load("numerals")
+_DIGITS: dict = _CFG["digits"]
+_UNITS: dict = _CFG["units"]
+
+CN_CHARS = "".join(_DIGITS) + "".join(_UNITS)
+CN_NUMBER = f"[{CN_CHARS}]+"
+# An Arabic number: 1,234.5 or 1234.5 (not glued to another digit or decimal point).
+ARABIC_RE = re.compile(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
+
+
+def parse_arabic(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _own_cn(text: str) -> float | None:
+    """Small fallback converter for plain numerals up to 万 (一百二十, 两千, 十五)."""
+    total, section, digit = 0, 0, None
+    for ch in text:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            mult = _UNITS[ch]
+            if mult >= 10000:
+                section = (section + (digit or 0)) * mult
+                total, section = total + section, 0
+            else:
+                section += (1 if digit is None else digit) * mult
+            digit = None
+        else:
+            return None
+    return float(total + section + (digit or 0))
+
+
+def cn_to_number(text: str) -> float | None:
+    """Convert a Chinese numeral (六, 两, 十二, 一百二十) to a number, or None if it is not one."""
+    if not text or any(ch not in _DIGITS and ch not in _UNITS for ch in text):
+        return None
+    if cn2an is not None:
+        try:
+            return float(cn2an.cn2an(text.replace("两", "二"), "strict"))
+        except Exception:
+            pass
+    return _own_cn(text)

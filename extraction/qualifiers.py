@@ -1,0 +1,40 @@
+"""Qualifiers: exact / at_least / at_most / more_than / approx / range / decrease."""
+from __future__ import annotations
+
+import re
+
+from extraction.lexicon_loader import alternation, load
+
+_CFG = load("qualifiers")
+_BEFORE = [(q, re.compile(rf"(?:{alternation(words)})(?:了|到|达|至)?\s*$")) for q, words in _CFG["before"].items()]
+_AFTER = [(q, re.compile(rf"\s*(?:{alternation(words)})")) for q, words in _CFG["after"].items()]
+BETWEEN = {w: q for q, words in _CFG["between"].items() for w in words}
+RANGE_SEP = alternation(_CFG["range_separators"])
+_CLAUSE_DECREASE = re.compile(rf"^\s*(?:{alternation(_CFG['clause_decrease'])})")
+
+
+def clause_decreases(clause_lead: str) -> bool:
+    return bool(_CLAUSE_DECREASE.match(clause_lead))
+
+
+def qualifier_for(norm: str, num_start: int, between: str, tail_pos: int, is_range: bool) -> tuple[str, int]:
+    """The qualifier of a number, and the end of any trailing cue (以上, 左右) it consumed."""
+    lead = norm[max(0, num_start - 6):num_start]
+    before = next((q for q, rx in _BEFORE if rx.search(lead)), None)
+    after_q, after_end = None, tail_pos
+    for q, rx in _AFTER:
+        m = rx.match(norm, tail_pos)
+        if m:
+            after_q, after_end = q, m.end()
+            break
+    if before == "decrease":
+        return "decrease", after_end
+    if is_range:
+        return "range", after_end
+    if between in BETWEEN:
+        return BETWEEN[between], after_end
+    if before:
+        return before, after_end
+    if after_q:
+        return after_q, after_end
+    return "exact", after_end

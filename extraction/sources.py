@@ -1,0 +1,106 @@
+"""The raw folder as a list of documents: bytes, sha256, decoded text and manifest metadata.
+
+Nothing outside the raw folder is ever read: symlinks that resolve outside it are rejected.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extraction.decoding import UndecodableDocument, decode_document
+from extraction.manifest import MANIFEST_NAME, ManifestProblem, read_manifest
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    file: str
+    doc_id: str  # sha256 of the raw bytes
+    size: int
+    encoding: str
+    text: str
+    url: str = ""
+    title: str = ""
+    published: str = ""
+
+
+@dataclass(frozen=True)
+class RejectedDocument:
+    file: str
+    doc_id: str
+    size: int
+    reason: str
+
+
+@dataclass
+class RawScan:
+    documents: list[RawDocument] = field(default_factory=list)
+    rejected: list[RejectedDocument] = field(default_factory=list)
+    manifest_problems: list[ManifestProblem] = field(default_factory=list)
+
+
+def list_raw_files(raw_dir: Path) -> list[str]:
+    """Relative POSIX names of candidate documents under raw_dir (no manifest, no hidden files)."""
+    names = []
+    for root, dirs, files in os.walk(raw_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for f in sorted(files):
+            if f.startswith(".") or f == MANIFEST_NAME:
+                continue
+            names.append(Path(root, f).relative_to(raw_dir).as_posix())
+    return sorted(names)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument | RejectedDocument:
+    path = raw_dir / name
+    if not _inside(path, raw_dir):
+        return RejectedDocument(name, "", 0, "path resolves outside raw/ (symlink or '..'); not read")
+    if not path.is_file():
+        return RejectedDocument(name, "", 0, "not a regular file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        return RejectedDocument(name, "", size, f"file is {size} bytes, over the {max_bytes}-byte limit")
+    data = path.read_bytes()
+    doc_id = hashlib.sha256(data).hexdigest()
+    try:
+        decoded = decode_document(data)
+    except UndecodableDocument as exc:
+        return RejectedDocument(name, doc_id, size, str(exc))
+    return RawDocument(name, doc_id, size, decoded.encoding, decoded.text)
+
+
+def scan_raw_folder(raw_dir: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> RawScan:
+    raw_dir = Path(raw_dir)
+    scan = RawScan()
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
+    entries, problems = read_manifest(raw_dir / MANIFEST_NAME)
+    scan.manifest_problems.extend(problems)
+    names = list_raw_files(raw_dir)
+    present = set(names)
+    for name in sorted(set(entries) - present):
+        scan.manifest_problems.append(ManifestProblem(0, name, "listed in the manifest but the file is missing"))
+    for name in names:
+        result = read_raw_document(raw_dir, name, max_bytes)
+        if isinstance(result, RejectedDocument):
+            scan.rejected.append(result)
+            continue
+        meta = entries.get(name)
+        if meta is not None:
+            result = RawDocument(
+                result.file, result.doc_id, result.size, result.encoding, result.text,
+                url=meta.url, title=meta.title, published=meta.published,
+            )
+        scan.documents.append(result)
+    return scan

@@ -1,0 +1,57 @@
+"""Pipe-delimited tables whose units live in the header row: 「指标 | 年末数(人) | 比重(%) |」."""
+from __future__ import annotations
+
+import re
+
+from extraction.mentions import Mention
+from extraction.units import NO_UNIT, unit_from_text
+
+_LINE = re.compile(r"[^\n]*\|[^\n]*\|[^\n]*")
+_CELL = re.compile(r"[^|]+")
+_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*$")
+_HEADER_UNIT = re.compile(r"[((]([^()()]{1,6})[))]\s*$")
+
+
+def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
+    """One mention per numeric cell; the metric is the row label plus the column label."""
+    out: list[Mention] = []
+    if "|" not in norm:
+        return out
+    header = None
+    last_end = -2
+    for m in _LINE.finditer(norm):
+        if m.start() > last_end + 1:
+            header = None  # a new table block
+        last_end = m.end()
+        cells = [(c.start() + m.start(), c.end() + m.start(), c.group(0)) for c in _CELL.finditer(m.group(0)) if c.group(0).strip()]
+        if not cells:
+            continue
+        numeric = [bool(_NUMBER.match(t)) for _, _, t in cells]
+        if header is None:
+            if any(numeric):
+                continue
+            header = cells
+            continue
+        label_s, label_e, label = cells[0]
+        for i, (s, e, t) in enumerate(cells):
+            if not numeric[i] or i == 0 or mask[s]:
+                continue
+            col = header[i][2] if i < len(header) else ""
+            hu = _HEADER_UNIT.search(col)
+            unit = unit_from_text(hu.group(1)) if hu else NO_UNIT
+            num = _NUMBER.match(t)
+            ns, ne = s + num.start(1), s + num.end(1)
+            prev_s = cells[i - 1][0] + (len(cells[i - 1][2]) - len(cells[i - 1][2].lstrip()))
+            mention = Mention(ns, ne, float(num.group(1)), None, unit, None, "exact",
+                              implied_unit=unit.text, kind_hint="table", start=prev_s)
+            label_core = label.split(":")[-1].strip()
+            col_core = _HEADER_UNIT.sub("", col).strip()
+            mention.extras["metric"] = label_core + col_core
+            out.append(mention)
+    return out
+
+
+def table_line_mask(norm: str) -> list[tuple[int, int]]:
+    if "|" not in norm:
+        return []
+    return [(m.start(), m.end()) for m in _LINE.finditer(norm)]

@@ -1,0 +1,75 @@
+"""Units after a number: magnitude prefixes (万/亿/千), base units and their families."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extraction.lexicon_loader import alternation, load
+
+_CFG = load("units")
+PREFIXES: dict = _CFG["prefixes"]
+BASES: dict = _CFG["bases"]
+BIG_MEASURES: list = _CFG["big_measures"]
+IMPLIED_BY_METRIC: dict = _CFG["implied_by_metric"]
+
+_PREFIX = alternation(PREFIXES)
+_BASE = alternation(list(BASES) + BIG_MEASURES)
+_BARE = alternation(_CFG["bare_prefixes"])
+# [prefix] base, or a bare prefix not followed by another CJK measure
+UNIT_RE = re.compile(rf"(?P<prefix>{_PREFIX})?(?P<approx>多|余)?(?P<base>{_BASE})|(?P<bare>{_BARE})(?P<bare_approx>多|余)?")
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str            # as matched in the normalised text
+    multiplier: float    # magnitude prefix; ‰ handled in canonical()
+    family: str          # money, percent, permille, points, count, physical, ratio, rank, none
+
+
+NO_UNIT = Unit("", 1.0, "none")
+
+
+def match_unit(norm: str, pos: int) -> tuple[Unit, int]:
+    """The unit starting at `pos` (after optional spaces), and its end; NO_UNIT if none."""
+    p = pos
+    while p < len(norm) and norm[p] == " " and p - pos < 2:
+        p += 1
+    m = UNIT_RE.match(norm, p)
+    if not m:
+        return NO_UNIT, pos
+    if m.group("bare"):
+        return Unit(m.group("bare"), float(PREFIXES[m.group("bare")]), "count"), m.end("bare")
+    if m.group("approx") and not m.group("prefix"):
+        return NO_UNIT, pos
+    base = m.group("base")
+    family = BASES.get(base, "count")
+    mult = float(PREFIXES[m.group("prefix")]) if m.group("prefix") else 1.0
+    if family == "ratio":
+        mult = 1.0
+    # 3万余人: the 余 sits inside the unit; report the unit without it (万人) and let the caller see it
+    text = (m.group("prefix") or "") + base
+    return Unit(text, mult, family), m.end()
+
+
+def inner_approx(norm: str, pos: int) -> str:
+    """多/余 written inside a unit (3万余人, 1.2万多户), or ''."""
+    m = UNIT_RE.match(norm, pos)
+    if not m:
+        return ""
+    return m.group("approx") or m.group("bare_approx") or ""
+
+
+def unit_from_text(text: str) -> Unit:
+    """A unit named in a table header, e.g. 亿元, %, 人."""
+    m = UNIT_RE.fullmatch(text.strip())
+    if not m:
+        return NO_UNIT
+    return match_unit(text.strip(), 0)[0]
+
+
+def canonical(value: float | None, unit: Unit) -> float | None:
+    if value is None:
+        return None
+    if unit.family == "permille":
+        return round(value / 10, 10)
+    return round(value * unit.multiplier, 6)

@@ -1,0 +1,28 @@
+"""The one Dagster Definitions of qcity (loaded by workspace.yaml and `dagster dev`)."""
+from __future__ import annotations
+
+from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
+
+from assets import clean, extract, facts, ingest
+from expectations import checks
+from orchestration.jobs import nightly_load_job
+from orchestration.resources import resources_from_env
+from orchestration.schedules import nightly_load_schedule
+from orchestration.sensors import raw_documents_sensor
+
+ASSETS = load_assets_from_modules([ingest, extract, clean, facts])
+CHECKS = load_asset_checks_from_modules([checks])
+
+
+def build_definitions(db_path: str | None = None, raw_path: str | None = None) -> Definitions:
+    return Definitions(
+        assets=ASSETS,
+        asset_checks=CHECKS,
+        jobs=[nightly_load_job],
+        schedules=[nightly_load_schedule],
+        sensors=[raw_documents_sensor],
+        resources=resources_from_env(db_path, raw_path),
+    )
+
+
+defs = build_definitions()

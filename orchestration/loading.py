@@ -1,0 +1,70 @@
+"""`qcity load`: materialize the whole asset graph in-process, the same code path as the UI and schedule."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from dagster import DagsterInstance, materialize
+
+from orchestration.definitions import ASSETS, CHECKS
+from orchestration.resources import resources_from_env
+from warehouse.io import connect
+from warehouse.locking import db_lock_path, hold, load_lock_path
+
+SUMMARY_TABLES = ("dim_document", "fact_figure", "fact_gdp", "fact_revenue", "fact_certification_count",
+                  "fact_standard_count", "rejected_documents", "quarantined_figures")
+
+
+@dataclass
+class LoadOutcome:
+    success: bool
+    run_id: str
+    checks_passed: int = 0
+    checks_failed: int = 0
+    failed_checks: list[str] = field(default_factory=list)
+    table_rows: dict[str, int] = field(default_factory=dict)
+    active_documents: int = 0
+    active_figures: int = 0
+    last_run: dict = field(default_factory=dict)
+    open_rejects: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _instance() -> DagsterInstance:
+    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+
+
+def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level: str = "WARNING") -> LoadOutcome:
+    with hold(load_lock_path(db_path), wait_seconds, "start a load"):
+        with _instance() as instance:
+            result = materialize(
+                [*ASSETS, *CHECKS],
+                resources=resources_from_env(db_path, raw_path),
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
+            evaluations = result.get_asset_check_evaluations()
+        outcome = LoadOutcome(success=result.success, run_id=result.run_id)
+        outcome.checks_passed = sum(1 for e in evaluations if e.passed)
+        outcome.failed_checks = [e.check_name for e in evaluations if not e.passed]
+        outcome.checks_failed = len(outcome.failed_checks)
+        with hold(db_lock_path(db_path), wait_seconds, "summarise the load"):
+            _summarise(db_path, outcome)
+        return outcome
+
+
+def _summarise(db_path: str, outcome: LoadOutcome) -> None:
+    con = connect(db_path)
+    try:
+        con.execute("UPDATE load_runs SET checks_passed = ?, checks_failed = ? WHERE run_id = ?",
+                    [outcome.checks_passed, outcome.checks_failed, outcome.run_id])
+        outcome.table_rows = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in SUMMARY_TABLES}
+        outcome.active_documents = con.execute("SELECT count(*) FROM dim_document WHERE retired_at IS NULL").fetchall()[0][0]
+        outcome.active_figures = con.execute("SELECT count(*) FROM fact_figure WHERE retired_at IS NULL").fetchall()[0][0]
+        cursor = con.execute("SELECT * FROM load_runs WHERE run_id = ?", [outcome.run_id])
+        row = cursor.fetchall()
+        outcome.last_run = dict(zip([d[0] for d in cursor.description], row[0])) if row else {}
+        outcome.open_rejects = con.execute(
+            "SELECT file, reason FROM rejected_documents WHERE resolved_at IS NULL ORDER BY file").fetchall()
+    finally:
+        con.close()

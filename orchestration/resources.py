@@ -1,0 +1,72 @@
+"""Dagster resources, configured from the environment (QCITY_DB, QCITY_RAW, QCITY_MAX_BYTES)."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from dagster import ConfigurableResource
+
+from warehouse import io
+from warehouse.locking import db_lock_path, hold
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = PROJECT_ROOT / "warehouse" / "qcity.duckdb"
+DEFAULT_RAW = PROJECT_ROOT / "raw"
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+
+class WarehouseResource(ConfigurableResource):
+    """The DuckDB warehouse file. Every connection holds the file lock: DuckDB allows one writer."""
+
+    db_path: str
+    lock_timeout_s: float = 600.0
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with hold(db_lock_path(self.db_path), self.lock_timeout_s, "write the warehouse"):
+            con = io.connect(self.db_path)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only connection, or None when the warehouse does not exist yet."""
+        if not Path(self.db_path).exists():
+            yield None
+            return
+        with hold(db_lock_path(self.db_path), self.lock_timeout_s, "read the warehouse"):
+            con = io.connect(self.db_path, read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
+
+
+class RawFolderResource(ConfigurableResource):
+    """The folder of raw documents (plus raw/manifest.csv)."""
+
+    path: str
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+def db_path_from_env() -> str:
+    return os.environ.get("QCITY_DB") or str(DEFAULT_DB)
+
+
+def raw_path_from_env() -> str:
+    return os.environ.get("QCITY_RAW") or str(DEFAULT_RAW)
+
+
+def resources_from_env(db_path: str | None = None, raw_path: str | None = None) -> dict:
+    return {
+        "warehouse": WarehouseResource(db_path=db_path or db_path_from_env()),
+        "raw_folder": RawFolderResource(
+            path=raw_path or raw_path_from_env(),
+            max_bytes=int(os.environ.get("QCITY_MAX_BYTES") or DEFAULT_MAX_BYTES),
+        ),
+    }

@@ -1,0 +1,63 @@
+"""Shared fixtures: the repository, ../shared, and a real seed load into a temporary DuckDB file."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+RAW = ROOT / "raw"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared is missing beside the repository ({SHARED})")
+    return SHARED
+
+
+def copy_raw(dest: Path) -> Path:
+    shutil.copytree(RAW, dest)
+    return dest
+
+
+def materialize_load(raw_dir: Path, db_path: Path):
+    """One real in-process materialization of the whole graph (assets + checks)."""
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.definitions import ASSETS, CHECKS
+    from orchestration.resources import resources_from_env
+
+    return materialize(
+        [*ASSETS, *CHECKS],
+        resources=resources_from_env(str(db_path), str(raw_dir)),
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def seed_load(tmp_path_factory):
+    """The embedded raw/ loaded once into a temporary warehouse: (result, db_path, raw_dir)."""
+    base = tmp_path_factory.mktemp("seed_load")
+    raw_dir = copy_raw(base / "raw")
+    db_path = base / "qcity.duckdb"
+    result = materialize_load(raw_dir, db_path)
+    assert result.success, "the seed load failed"
+    return result, db_path, raw_dir
+
+
+@pytest.fixture
+def read_db():
+    import duckdb
+
+    def _read(db_path: Path, sql: str, params=None):
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    return _read

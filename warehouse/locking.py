@@ -1,0 +1,53 @@
+"""One writer at a time: DuckDB allows a single writing process per file, so every access takes a lock.
+
+A second load waits up to its timeout, then fails with a clear message instead of DuckDB's lock traceback.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from filelock import FileLock, Timeout
+
+
+class WarehouseBusy(RuntimeError):
+    """The warehouse is held by another process for longer than we were willing to wait."""
+
+
+def _holder(lock_path: Path) -> str:
+    try:
+        return lock_path.with_suffix(lock_path.suffix + ".owner").read_text().strip()
+    except OSError:
+        return "another process"
+
+
+@contextmanager
+def hold(lock_path: Path, timeout: float, what: str) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path), is_singleton=False)
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as exc:
+        raise WarehouseBusy(
+            f"{what}: {lock_path.name} is held by {_holder(lock_path)} (waited {timeout:g}s). "
+            "Another load is running; try again when it finishes."
+        ) from exc
+    owner = lock_path.with_suffix(lock_path.suffix + ".owner")
+    try:
+        owner.write_text(f"pid {os.getpid()}")
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()
+
+
+def db_lock_path(db_path: Path | str) -> Path:
+    """Held for every connection (short)."""
+    return Path(str(db_path) + ".lock")
+
+
+def load_lock_path(db_path: Path | str) -> Path:
+    """Held for a whole load run, so two loads never interleave."""
+    return Path(str(db_path) + ".load.lock")

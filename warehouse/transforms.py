@@ -1,0 +1,84 @@
+"""Pure Polars transforms: extracted figure rows → the clean rows of fact_figure."""
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from warehouse.metrics import metric_id_for
+from warehouse.units import canonical_unit, multiplier
+
+FIGURE_SCHEMA: dict[str, pl.DataType] = {
+    "doc_id": pl.String, "file": pl.String, "doc": pl.String, "region_zh": pl.String, "period": pl.String,
+    "metric_zh": pl.String, "category": pl.String, "value": pl.Float64, "value_max": pl.Float64,
+    "unit_zh": pl.String, "value_canonical": pl.Float64, "qualifier": pl.String, "kind": pl.String,
+    "quote": pl.String, "char_start": pl.Int64, "char_end": pl.Int64,
+}
+
+CLEAN_COLUMNS = [
+    "figure_id", "doc_id", "file", "region_zh", "period", "year", "period_grain", "kind", "metric_zh",
+    "metric_id", "category", "value", "value_max", "unit_zh", "value_canonical", "value_max_canonical",
+    "unit_canonical", "qualifier", "quote", "char_start", "char_end",
+]
+
+
+def figures_frame(rows: list[dict]) -> pl.DataFrame:
+    """A frame of raw extracted rows with the figure schema (extra keys are dropped)."""
+    cols = {name: [r.get(name) for r in rows] for name in FIGURE_SCHEMA}
+    return pl.DataFrame(cols, schema=FIGURE_SCHEMA)
+
+
+def figure_id(doc_id: str, char_start: int, char_end: int, value: float, category: str) -> str:
+    key = f"{doc_id}:{char_start}:{char_end}:{value!r}:{category}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _period_parts() -> list[pl.Expr]:
+    period = pl.col("period")
+    year = (
+        pl.when(period.str.contains(r"^\d{4}(H1)?$")).then(period.str.slice(0, 4))
+        .when(period.str.contains(r"^target:\d{4}$")).then(period.str.slice(7, 4))
+        .otherwise(None)
+        .cast(pl.Int32)
+    )
+    grain = (
+        pl.when(period.str.contains(r"^\d{4}$")).then(pl.lit("year"))
+        .when(period.str.contains(r"^\d{4}H1$")).then(pl.lit("half_year"))
+        .when(period.str.contains(r"^target:\d{4}$")).then(pl.lit("target_year"))
+        .when(period.str.starts_with("relative:")).then(pl.lit("relative"))
+        .when(period.is_in(["cumulative", "annual", "target:annual"])).then(period.str.replace("target:", ""))
+        .otherwise(pl.lit("unknown"))
+    )
+    return [year.alias("year"), grain.alias("period_grain")]
+
+
+def clean_figures(raw: pl.DataFrame) -> pl.DataFrame:
+    """Types, trimmed strings, canonical units, metric ids, stable ids; one row per figure_id."""
+    if raw.is_empty():
+        return pl.DataFrame(schema={**_clean_schema()})
+    df = raw.with_columns(
+        [pl.col(c).str.strip_chars() for c in ("region_zh", "period", "metric_zh", "category", "unit_zh", "qualifier", "kind")]
+    ).with_columns(pl.col("unit_zh").fill_null(""), pl.col("metric_zh").fill_null(""))
+    df = df.with_columns(
+        pl.struct("unit_zh", "category").map_elements(
+            lambda s: canonical_unit(s["unit_zh"], s["category"]), return_dtype=pl.String
+        ).alias("unit_canonical"),
+        pl.col("unit_zh").map_elements(multiplier, return_dtype=pl.Float64).alias("_mult"),
+        pl.struct("metric_zh", "category").map_elements(
+            lambda s: metric_id_for(s["metric_zh"], s["category"]), return_dtype=pl.String
+        ).alias("metric_id"),
+        pl.struct("doc_id", "char_start", "char_end", "value", "category").map_elements(
+            lambda s: figure_id(s["doc_id"], s["char_start"], s["char_end"], s["value"], s["category"]),
+            return_dtype=pl.String,
+        ).alias("figure_id"),
+        *_period_parts(),
+    )
+    df = df.with_columns((pl.col("value_max") * pl.col("_mult")).alias("value_max_canonical"))
+    return df.unique(subset=["figure_id"], keep="first", maintain_order=True).select(CLEAN_COLUMNS)
+
+
+def _clean_schema() -> dict[str, pl.DataType]:
+    extra = {"figure_id": pl.String, "year": pl.Int32, "period_grain": pl.String, "metric_id": pl.String,
+             "value_max_canonical": pl.Float64, "unit_canonical": pl.String}
+    merged = {**FIGURE_SCHEMA, **extra}
+    return {c: merged[c] for c in CLEAN_COLUMNS}
