@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SHARED ?= ../shared
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test score ui clean
+.PHONY: setup demo test score ui clean report-prereqs
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -24,7 +24,14 @@ demo: setup
 	$(BIN)/qcity load
 	$(BIN)/qcity sql "SELECT region_zh, year, metric_id, value_canonical FROM fact_figure WHERE retired_at IS NULL AND metric_id IN ('gdp.total', 'revenue.general_budget') AND period_grain = 'year' ORDER BY region_zh, metric_id, year"
 
-test: setup
+# The report tests open the HTML in headless Chromium and need a CJK font: install both when missing
+# (Debian/Ubuntu, as root on CI; elsewhere install chromium and fonts-noto-cjk yourself).
+report-prereqs:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	  if command -v apt-get >/dev/null; then apt-get update && apt-get install -y chromium fonts-noto-cjk; \
+	  else echo "report tests need chromium and a CJK font (fonts-noto-cjk)" >&2; fi; fi
+
+test: setup report-prereqs
 	$(BIN)/pytest -q
 
 score: setup

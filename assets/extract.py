@@ -1,30 +1,63 @@
 """Stage 2 — extract: figures of the documents that are new or changed since the last load."""
 
+import dataclasses
 import time
 
-from dagster import AssetExecutionContext, asset
+from dagster import AssetExecutionContext, Config, asset
+from pydantic import Field
 
 from extraction.batch import extract_documents
 from extraction.sources import RawScan
 from extraction.version import EXTRACTOR_VERSION
+from orchestration.jobs import TRANSIENT_RETRY
+from orchestration.progress import document_progress
 from orchestration.resources import WarehouseResource
 from warehouse import io
 from warehouse.load_batch import LoadBatch
 from warehouse.transforms import figures_frame
 
 
-@asset(group_name="extract", kinds={"python"}, description="Figure rows (spec schema + offsets) of new and changed documents.")
-def figures(context: AssetExecutionContext, raw_documents: RawScan, warehouse: WarehouseResource) -> LoadBatch:
+class FiguresConfig(Config):
+    only_files: list[str] | None = Field(
+        default=None,
+        description="Extract only these raw/ files (the sensor's added/changed files, or `qcity load --only`). "
+                    "Unset: every new or changed document. Removed files are retired either way.",
+    )
+
+
+def restrict_plan(plan: io.LoadPlan, only_files: list[str] | None) -> tuple[io.LoadPlan, list[str]]:
+    """The plan limited to `only_files` (other new/changed documents wait for a later run), and the
+    requested files that are neither new nor changed. None: the plan unchanged."""
+    if only_files is None:
+        return plan, []
+    wanted = set(only_files)
+    restricted = dataclasses.replace(
+        plan,
+        new=[d for d in plan.new if d.file in wanted],
+        changed=[d for d in plan.changed if d.file in wanted],
+    )
+    idle = sorted(wanted - {d.file for d in restricted.to_extract})
+    return restricted, idle
+
+
+@asset(group_name="extract", kinds={"python"}, retry_policy=TRANSIENT_RETRY,
+       description="Figure rows (spec schema + offsets) of new and changed documents.")
+def figures(context: AssetExecutionContext, config: FiguresConfig, raw_documents: RawScan,
+            warehouse: WarehouseResource) -> LoadBatch:
     with warehouse.read() as con:
         active = io.active_documents(con) if con is not None else {}
-    plan = io.plan_load(active, raw_documents, EXTRACTOR_VERSION)
+    plan, idle = restrict_plan(io.plan_load(active, raw_documents, EXTRACTOR_VERSION), config.only_files)
+    for file in idle:
+        context.log.warning(f"--only {file}: not a new or changed readable document in raw/; nothing to extract")
     started = time.perf_counter()
-    batch = extract_documents(plan.to_extract)
+    with document_progress(len(plan.to_extract), "extracting", context.log.info) as advance:
+        batch = extract_documents(plan.to_extract, advance)
     for file, _, reason in batch.failures:
         context.log.error(f"extraction failed for {file}: {reason}")
     context.log.info(
-        f"extracted {len(batch.rows)} figures from {len(plan.to_extract)} documents "
-        f"({len(plan.unchanged)} unchanged, {len(plan.removed)} removed) in {time.perf_counter() - started:.2f}s"
+        f"extract: {len(batch.rows)} figures from {len(plan.to_extract)} documents "
+        f"({len(plan.unchanged)} unchanged, {len(plan.removed)} removed, {len(batch.failures)} failed) "
+        f"in {time.perf_counter() - started:.2f}s"
     )
     context.add_output_metadata({
         "documents_extracted": len(plan.to_extract),
@@ -33,5 +66,7 @@ def figures(context: AssetExecutionContext, raw_documents: RawScan, warehouse: W
         "figures": len(batch.rows),
         "extraction_failures": len(batch.failures),
         "extractor_version": EXTRACTOR_VERSION,
+        "only_files": "all" if config.only_files is None else len(config.only_files),
     })
     return LoadBatch(raw_documents, plan, EXTRACTOR_VERSION, figures_frame(batch.rows), batch.regions, batch.failures)
+

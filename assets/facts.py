@@ -12,12 +12,19 @@ from warehouse.load_batch import LoadBatch
 WAREHOUSE_TABLES = (
     "fact_figure", "dim_document", "dim_region", "dim_metric",
     "fact_gdp", "fact_revenue", "fact_certification_count", "fact_standard_count",
+    "fact_brand_count", "fact_award_count", "fact_rate",
     "rejected_documents", "quarantined_figures", "load_runs",
 )
+# Views (warehouse/schema/003_series_views.sql): not written by the load, but they change with every load,
+# so they are assets of the same step and show in the UI with their row counts.
+WAREHOUSE_VIEWS = ("metric_series", "target_progress")
 
 
 @multi_asset(
-    specs=[AssetSpec(t, group_name="warehouse", kinds={"duckdb"}, deps=["figures_clean"]) for t in WAREHOUSE_TABLES],
+    specs=[AssetSpec(t, group_name="warehouse", kinds={"duckdb"}, deps=["figures_clean"]) for t in WAREHOUSE_TABLES]
+    + [AssetSpec(v, group_name="warehouse", kinds={"duckdb"}, deps=["fact_figure", "dim_metric"],
+                 description=f"View {v} over fact_figure (see warehouse/schema/003_series_views.sql).")
+       for v in WAREHOUSE_VIEWS],
     ins={"figures_clean": AssetIn()},
     pool="duckdb_write",
     description="Merge the load into DuckDB in one transaction (incremental by document sha256).",
@@ -38,10 +45,13 @@ def warehouse_tables(context: AssetExecutionContext, figures_clean: LoadBatch, w
             started_at=started,
             quarantined=figures_clean.quarantined,
         )
-        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in WAREHOUSE_TABLES}
+        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in WAREHOUSE_TABLES + WAREHOUSE_VIEWS}
+        conflicts = con.execute("SELECT count(*) FROM metric_series WHERE conflict").fetchall()[0][0]
     context.log.info(f"load {stats.as_dict()} in {(dt.datetime.now() - started).total_seconds():.2f}s")
-    for table in WAREHOUSE_TABLES:
+    for table in WAREHOUSE_TABLES + WAREHOUSE_VIEWS:
         metadata = {"row_count": counts[table]}
         if table == "fact_figure":
             metadata.update({k: v for k, v in stats.as_dict().items() if k != "run_id"})
+        if table == "metric_series":
+            metadata["conflicts"] = conflicts
         yield MaterializeResult(asset_key=table, metadata=metadata)

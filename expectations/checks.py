@@ -1,39 +1,124 @@
-"""Dagster asset checks: thin wrappers that run the suites and report results as check metadata."""
+"""Dagster asset checks: thin wrappers that run the suites and report results as check metadata.
+
+figures_clean has two blocking checks (its row rules — failing rows are quarantined, a WARN — and the
+subject-fact rules on what the load would write, an ERROR that stops the load). The warehouse tables are
+checked after the load by one multi-asset check that reads DuckDB once and builds the Data Docs.
+"""
 
 import json
+from collections import Counter
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    MetadataValue,
+    asset_check,
+    multi_asset_check,
+)
 
+from assets.facts import WAREHOUSE_TABLES
+from expectations import frames, suites
+from expectations.docs import DocsRecorder, docs_dir_from_env
+from expectations.quarantine import known_region_names
 from expectations.runner import ERROR, RuleResult, validate_frame
-from expectations.suites import FIGURE_ROW_RULES
+from expectations.warehouse_checks import WAREHOUSE_SUITES, read_frames, validate_suites
+from orchestration.resources import RawFolderResource, WarehouseResource
 from warehouse.load_batch import LoadBatch
 
+SAMPLE_ROWS = 20
 
-def to_check_result(results: list[RuleResult], extra: dict | None = None) -> AssetCheckResult:
+
+def _json(value):
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def check_metadata(results: list[RuleResult], rows: int) -> dict:
+    """Counts as numeric metadata on every run (the UI plots them) and sample failing rows on failure."""
     failed = [r for r in results if not r.success]
-    blocking = [r for r in failed if r.severity == ERROR]
     metadata = {
+        "rows_checked": rows,
         "expectations_passed": len(results) - len(failed),
         "expectations_failed": len(failed),
         "failing_rows": sum(r.unexpected_count for r in failed),
-        "rows_checked": max((r.element_count for r in results), default=0),
+        **{f"failing_rows.{r.name}": r.unexpected_count for r in results},
         "results": MetadataValue.md("\n".join(
             f"- {'PASS' if r.success else 'FAIL'} [{r.severity}] `{r.name}`: {r.unexpected_count} failing of {r.element_count}"
             for r in results) or "no expectations"),
     }
     if failed:
         sample = [{"expectation": r.name, **row} for r in failed for row in r.unexpected_rows]
-        metadata["sample_failing_rows"] = MetadataValue.json(json.loads(json.dumps(sample[:20], default=str)))
-    metadata.update(extra or {})
+        metadata["sample_failing_rows"] = MetadataValue.json(_json(sample[:SAMPLE_ROWS]))
+    return metadata
+
+
+def to_check_result(results: list[RuleResult], rows: int, extra: dict | None = None, **target) -> AssetCheckResult:
+    failed = [r for r in results if not r.success]
+    blocking = any(r.severity == ERROR for r in failed)
     return AssetCheckResult(
         passed=not failed,
         severity=AssetCheckSeverity.ERROR if blocking or not failed else AssetCheckSeverity.WARN,
-        metadata=metadata,
+        metadata={**check_metadata(results, rows), **(extra or {})},
         description="; ".join(f"{r.name} failed on {r.unexpected_count} rows" for r in failed) or None,
+        **target,
     )
 
 
-@asset_check(asset="figures_clean", blocking=True, description="Rates in % within 0–100 (failing rows are quarantined before the load).")
+@asset_check(asset="figures_clean", blocking=True,
+             description="Row-level figure rules. Failing rows were quarantined (WARN); a failing kept row is an ERROR.")
 def figures_clean_expectations(context: AssetCheckExecutionContext, figures_clean: LoadBatch) -> AssetCheckResult:
-    results = validate_frame(figures_clean.figures, FIGURE_ROW_RULES, "figures_clean")
-    return to_check_result(results, {"quarantined_rows": len(figures_clean.quarantined)})
+    raw_texts = {d.doc_id: d.text for d in figures_clean.scan.documents}
+    frame = frames.figure_rule_frame(figures_clean.figures, raw_texts, known_region_names())
+    results = validate_frame(frame, suites.FIGURE_ROW_RULES, "figures_clean")
+    quarantined = Counter(rule for _, rule in figures_clean.quarantined)
+    extra = {"quarantined_rows": len(figures_clean.quarantined),
+             **{f"quarantined.{r.name}": quarantined.get(r.name, 0) for r in suites.FIGURE_ROW_RULES}}
+    kept_failures = [r for r in results if not r.success]
+    if kept_failures or not quarantined:
+        return to_check_result(results, frame.height, extra)
+    sample = [{"expectation": rule, **row} for row, rule in figures_clean.quarantined[:SAMPLE_ROWS]]
+    return AssetCheckResult(
+        passed=False, severity=AssetCheckSeverity.WARN,
+        metadata={**check_metadata(results, frame.height), **extra,
+                  "failing_rows": len(figures_clean.quarantined),
+                  "sample_failing_rows": MetadataValue.json(_json(sample))},
+        description="quarantined: " + ", ".join(f"{n} × {rule}" for rule, n in sorted(quarantined.items())),
+    )
+
+
+@asset_check(asset="figures_clean", blocking=True,
+             description="Subject-fact rules (GDP magnitude and parts, revenue ≤ GDP, whole counts) on what the load would write.")
+def figures_clean_subject_facts(context: AssetCheckExecutionContext, figures_clean: LoadBatch) -> AssetCheckResult:
+    subject = frames.batch_subject_frames(figures_clean.figures)
+    results, rows = [], 0
+    for table, rules in (("fact_gdp", suites.GDP_RULES), ("fact_revenue", suites.REVENUE_RULES),
+                         *((t, suites.COUNT_RULES) for t in frames.COUNT_TABLES)):
+        if table in subject:
+            results += validate_frame(subject[table], rules, f"figures_clean_{table}")
+            rows += subject[table].height
+    return to_check_result(results, rows)
+
+
+_CHECKED = [s for s in WAREHOUSE_SUITES if s.asset in WAREHOUSE_TABLES]
+
+
+@multi_asset_check(
+    specs=[AssetCheckSpec(s.name, asset=s.asset, blocking=s.blocking,
+                          description="; ".join(r.name for r in s.rules)) for s in _CHECKED],
+    description="The warehouse suites (figures, subject facts, integrity) on the loaded tables; builds the Data Docs.",
+)
+def warehouse_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseResource, raw_folder: RawFolderResource):
+    with warehouse.read() as con:
+        frames_by_suite = read_frames(con, raw_folder.path)
+    recorder = DocsRecorder()
+    outcomes = validate_suites(frames_by_suite, recorder)
+    docs = recorder.build(docs_dir_from_env(), run_name=context.run.run_id)
+    context.log.info(f"Great Expectations Data Docs: {docs}")
+    by_name = {o.suite.name: o for o in outcomes}
+    for suite in _CHECKED:
+        outcome = by_name[suite.name]
+        extra = {"data_docs": MetadataValue.path(str(docs))}
+        if outcome.skipped:
+            extra["skipped"] = outcome.skipped
+        yield to_check_result(outcome.results, outcome.rows, extra, asset_key=suite.asset, check_name=suite.name)

@@ -45,7 +45,7 @@ class RuleResult:
 
 
 @lru_cache(maxsize=1)
-def _context():
+def gx_context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -56,7 +56,7 @@ def _context():
 
 
 def _batch(frame: pd.DataFrame, asset_name: str):
-    context = _context()
+    context = gx_context()
     try:
         source = context.data_sources.get("qcity_frames")
     except Exception:
@@ -72,7 +72,8 @@ def _batch(frame: pd.DataFrame, asset_name: str):
     return definition.get_batch(batch_parameters={"dataframe": frame})
 
 
-def validate_frame(frame: pl.DataFrame | pd.DataFrame, rules: list[Rule], asset_name: str, sample: int = 5) -> list[RuleResult]:
+def validate_frame(frame: pl.DataFrame | pd.DataFrame, rules: list[Rule], asset_name: str, sample: int = 5,
+                   recorder=None) -> list[RuleResult]:
     """Validate `frame` against `rules`; each result names its rule and carries sample failing rows."""
     import great_expectations as gx
 
@@ -82,6 +83,8 @@ def validate_frame(frame: pl.DataFrame | pd.DataFrame, rules: list[Rule], asset_
         return [RuleResult(r.name, r.severity, True, 0, 0, description=r.description) for r in rules]
     suite = gx.ExpectationSuite(name=f"{asset_name}_suite", expectations=[r.build() for r in rules])
     validation = _batch(pdf, asset_name).validate(suite, result_format={"result_format": "COMPLETE"})
+    if recorder is not None:
+        recorder.add(suite, validation)
     by_name = {r.name: r for r in rules}
     out = []
     for res in validation.results:

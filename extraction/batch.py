@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Iterable
+from typing import Callable, Iterable
 
 from extraction.models import Document
 from extraction.sources import RawDocument
@@ -25,7 +25,9 @@ def _document_region(doc: Document) -> str:
     return region.name if region else ""
 
 
-def extract_documents(raw_docs: Iterable[RawDocument]) -> ExtractedBatch:
+def extract_documents(raw_docs: Iterable[RawDocument],
+                      on_document: Callable[[str], None] | None = None) -> ExtractedBatch:
+    """Figures of every document; `on_document(file)` is called after each one (progress)."""
     from extraction.engine import extract_figures
 
     batch = ExtractedBatch()
@@ -37,10 +39,14 @@ def extract_documents(raw_docs: Iterable[RawDocument]) -> ExtractedBatch:
             region = figures[0].region_zh if figures else _document_region(doc)
         except Exception as exc:  # one bad document must not stop the load: record it
             batch.failures.append((raw.file, raw.doc_id, f"extractor error: {type(exc).__name__}: {exc}"))
+            if on_document:
+                on_document(raw.file)
             continue
         batch.regions[raw.doc_id] = region
         for fig in figures:
             row = fig.as_row()
             row.update(doc_id=raw.doc_id, file=raw.file)
             batch.rows.append(row)
+        if on_document:
+            on_document(raw.file)
     return batch

@@ -17,6 +17,7 @@ class ManifestEntry:
     url: str = ""
     title: str = ""
     published: str = ""
+    line: int = 0  # line in manifest.csv, for problems found later (missing file, symlink out)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def parse_manifest(text: str) -> tuple[dict[str, ManifestEntry], list[ManifestPr
             url=(row.get("url") or "").strip(),
             title=(row.get("title") or "").strip(),
             published=published,
+            line=line_no,
         )
     return entries, problems
 

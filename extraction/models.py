@@ -57,13 +57,16 @@ class Figure:
     extras: dict = field(default_factory=dict)
 
     def as_row(self) -> dict:
-        row = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extras"}
+        row = {name: getattr(self, name) for name in _ROW_FIELDS}
         row.update(self.extras)
         return row
 
 
 def figure_field_names() -> list[str]:
     return [f.name for f in fields(Figure) if f.name != "extras"]
+
+
+_ROW_FIELDS = tuple(figure_field_names())  # as_row runs once per figure: dataclasses.fields() is slow
 
 
 __all__ = [

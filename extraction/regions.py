@@ -166,6 +166,15 @@ class _Gazetteer:
             self.first_lens.setdefault(alias[0], []).append(len(alias))
         for c, lens in self.first_lens.items():
             self.first_lens[c] = sorted(set(lens), reverse=True)
+        # alias lengths keyed by the first two characters: rejects most positions of a text at once
+        # (scan is the hot loop of region resolution); one-character aliases are looked up apart
+        self.prefix_lens: dict[str, list[int]] = {}
+        self.single_chars = {a for a in self.aliases if len(a) == 1}
+        for alias in self.aliases:
+            if len(alias) > 1:
+                self.prefix_lens.setdefault(alias[:2], []).append(len(alias))
+        for p, lens in self.prefix_lens.items():
+            self.prefix_lens[p] = sorted(set(lens), reverse=True)
         # ancestors of each group (current entity ids), nearest first
         self.ancestors: dict[str, tuple[str, ...]] = {}
         for eid in self.order:
@@ -204,18 +213,16 @@ class _Gazetteer:
     def scan(self, text: str):
         """Leftmost-longest alias matches: yields (start, alias)."""
         i, n = 0, len(text)
-        aliases, first_lens = self.aliases, self.first_lens
+        aliases, prefix_lens, singles = self.aliases, self.prefix_lens.get, self.single_chars
         while i < n:
-            lens = first_lens.get(text[i])
-            if lens:
-                for L in lens:
-                    if i + L <= n and text[i:i + L] in aliases:
-                        yield i, text[i:i + L]
-                        i += L
-                        break
-                else:
-                    i += 1
+            for L in prefix_lens(text[i:i + 2], ()):
+                if i + L <= n and text[i:i + L] in aliases:
+                    yield i, text[i:i + L]
+                    i += L
+                    break
             else:
+                if text[i] in singles:
+                    yield i, text[i]
                 i += 1
 
 

@@ -85,12 +85,20 @@ def scan_raw_folder(raw_dir: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     scan = RawScan()
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
-    entries, problems = read_manifest(raw_dir / MANIFEST_NAME)
+    manifest = raw_dir / MANIFEST_NAME
+    if manifest.exists() and not _inside(manifest, raw_dir):
+        entries, problems = {}, [ManifestProblem(0, MANIFEST_NAME, "manifest is a symlink out of raw/; not read")]
+    else:
+        entries, problems = read_manifest(manifest)
     scan.manifest_problems.extend(problems)
     names = list_raw_files(raw_dir)
     present = set(names)
-    for name in sorted(set(entries) - present):
-        scan.manifest_problems.append(ManifestProblem(0, name, "listed in the manifest but the file is missing"))
+    for name in sorted(set(entries)):
+        if not _inside(raw_dir / name, raw_dir):
+            scan.manifest_problems.append(ManifestProblem(entries[name].line, name, "path leaves raw/ through a symlink; not read"))
+            del entries[name]
+        elif name not in present:
+            scan.manifest_problems.append(ManifestProblem(entries[name].line, name, "listed in the manifest but the file is missing"))
     for name in names:
         result = read_raw_document(raw_dir, name, max_bytes)
         if isinstance(result, RejectedDocument):

@@ -70,6 +70,7 @@ def unit_from_text(text: str) -> Unit:
 def canonical(value: float | None, unit: Unit) -> float | None:
     if value is None:
         return None
+    # 15 significant digits drop binary noise (632.8 × 1e8 = 63279999999.99999) and keep every written digit.
     if unit.family == "permille":
-        return round(value / 10, 10)
-    return round(value * unit.multiplier, 6)
+        return float(f"{value / 10:.15g}")
+    return float(f"{value * unit.multiplier:.15g}")

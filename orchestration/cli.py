@@ -20,8 +20,10 @@ def main() -> None:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help="DuckDB file (default $QCITY_DB or warehouse/qcity.duckdb)")
 @click.option("--wait", "wait_seconds", type=float, default=300.0, show_default=True, help="seconds to wait for another running load")
 @click.option("--strict", is_flag=True, help="exit 1 when any document is rejected")
-@click.option("--verbose", "-v", is_flag=True, help="show Dagster's step log (INFO)")
-def load(raw_path: str | None, db_path: str | None, wait_seconds: float, strict: bool, verbose: bool) -> None:
+@click.option("--only", "only_files", multiple=True, help="extract only this raw/ file (repeatable): retry one document")
+@click.option("--verbose", "-v", is_flag=True, help="show Dagster's full event log (DEBUG), not just the stage lines")
+def load(raw_path: str | None, db_path: str | None, wait_seconds: float, strict: bool, only_files: tuple[str, ...],
+         verbose: bool) -> None:
     from orchestration.loading import run_load
     from warehouse.locking import WarehouseBusy
 
@@ -30,7 +32,7 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, strict:
     if not Path(raw_path).is_dir():
         raise click.ClickException(f"raw folder {raw_path} does not exist")
     try:
-        outcome = run_load(db_path, raw_path, wait_seconds, "INFO" if verbose else "WARNING")
+        outcome = run_load(db_path, raw_path, wait_seconds, "DEBUG" if verbose else "INFO", list(only_files) or None)
     except WarehouseBusy as exc:
         raise click.ClickException(str(exc))
     run = outcome.last_run
@@ -49,6 +51,8 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, strict:
                + (f" ({', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""))
     for file, reason in outcome.open_rejects:
         click.echo(f"  rejected: {file}: {reason}")
+    for line, file, reason in outcome.manifest_problems:
+        click.echo(f"  manifest line {line} ({file}): {reason}; row skipped")
     if not outcome.success:
         sys.exit(1)
     if strict and outcome.open_rejects:
@@ -95,24 +99,95 @@ def sql(query: str, db_path: str | None, fmt: str, wait_seconds: float) -> None:
 
 @main.command(help="Run the expectation suites against the warehouse; exit 1 when an ERROR expectation fails.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
-def check(db_path: str | None) -> None:
-    from expectations.warehouse_checks import run_warehouse_suites
+@click.option("--raw", "raw_path", type=click.Path(file_okay=False), default=None,
+              help="raw folder, to compare quotes with the text (default $QCITY_RAW or raw/)")
+@click.option("--docs", "docs_dir", type=click.Path(file_okay=False), default=None,
+              help="Data Docs folder (default $QCITY_GX_DOCS or out/gx_docs)")
+def check(db_path: str | None, raw_path: str | None, docs_dir: str | None) -> None:
+    from expectations.docs import DocsRecorder
+    from expectations.warehouse_checks import failed_errors, report_lines, run_warehouse_suites
+    from warehouse.locking import WarehouseBusy
+
+    recorder = DocsRecorder()
+    try:
+        outcomes = run_warehouse_suites(db_path or db_path_from_env(), raw_path or raw_path_from_env(), recorder=recorder)
+    except (WarehouseBusy, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc))
+    for line in report_lines(outcomes):
+        click.echo(line)
+    click.echo(f"Data Docs: {recorder.build(docs_dir)}")
+    failed = failed_errors(outcomes)
+    if failed:
+        click.echo(f"{len(failed)} ERROR expectation(s) failed: {', '.join(failed)}", err=True)
+        sys.exit(1)
+
+
+@main.command(help="Write every warehouse table and view to DIR (Parquet, partitioned by year where it has one).")
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+def export(out_dir: str, fmt: str, db_path: str | None, wait_seconds: float) -> None:
+    from warehouse.export import export_warehouse
     from warehouse.locking import WarehouseBusy
 
     try:
-        results = run_warehouse_suites(db_path or db_path_from_env())
+        exported = export_warehouse(db_path or db_path_from_env(), out_dir, fmt, wait_seconds)
     except (WarehouseBusy, FileNotFoundError) as exc:
         raise click.ClickException(str(exc))
-    blocking = 0
-    for suite, rule_results in results.items():
-        for r in rule_results:
-            status = "PASS" if r.success else "FAIL"
-            click.echo(f"{status}  [{r.severity}] {suite}.{r.name}: {r.unexpected_count} failing of {r.element_count}")
-            if not r.success and r.severity == "ERROR":
-                blocking += 1
-    if blocking:
-        click.echo(f"{blocking} ERROR expectation(s) failed", err=True)
-        sys.exit(1)
+    for e in exported:
+        click.echo(f"{e.kind:5} {e.name}: {e.rows} rows → {e.path}{' (by year)' if e.partitioned else ''}")
+
+
+@main.command(help="Write the offline HTML report (charts, targets, latest figures, data quality) to DIR/index.html.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="report folder (default $QCITY_REPORT_DIR or out/report)")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--raw", "raw_path", type=click.Path(file_okay=False), default=None,
+              help="raw folder the quote checks compare against (default $QCITY_RAW or raw/)")
+@click.option("--no-checks", is_flag=True, help="skip running the expectation suites for the data-quality section")
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+def report(out_dir: str | None, db_path: str | None, raw_path: str | None, no_checks: bool, wait_seconds: float) -> None:
+    from warehouse.locking import WarehouseBusy
+    from warehouse.reporting.data import ReportSourceMissing
+    from warehouse.reporting.html import build_report, report_dir_from_env
+
+    try:
+        outcome = build_report(db_path or db_path_from_env(), out_dir or report_dir_from_env(),
+                               raw_path or raw_path_from_env(), with_checks=not no_checks, lock_timeout=wait_seconds)
+    except (WarehouseBusy, FileNotFoundError, ReportSourceMissing) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"wrote {outcome.path}: {outcome.regions} regions, {outcome.charts} charts, "
+               f"{outcome.checks_failed} failed checks")
+    if outcome.checks_error:
+        click.echo(f"qcity report: the checks could not run: {outcome.checks_error}", err=True)
+
+
+@main.command(help="Draw one region × metric series (actual values and targets) as a PNG.")
+@click.option("--region", "region_zh", required=True, help="region name as stored, e.g. 长沙市")
+@click.option("--metric", "metric_id", required=True, help="metric id, e.g. gdp.total")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="PNG file to write")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+def plot(region_zh: str, metric_id: str, out_file: str, db_path: str | None, wait_seconds: float) -> None:
+    from warehouse.locking import WarehouseBusy
+    from warehouse.reporting.charts import chart_spec
+    from warehouse.reporting.data import ReportSourceMissing, read_chart_frames
+    from warehouse.reporting.png import NoCJKFont, write_png
+
+    try:
+        series, targets = read_chart_frames(db_path or db_path_from_env(), region_zh, metric_id, wait_seconds)
+    except (WarehouseBusy, FileNotFoundError, ReportSourceMissing) as exc:
+        raise click.ClickException(str(exc))
+    spec = chart_spec(region_zh, metric_id, series, targets)
+    if spec is None:
+        raise click.ClickException(f"no yearly values or dated targets for {region_zh} × {metric_id} "
+                                   "(see: qcity sql \"SELECT DISTINCT region_zh, metric_id FROM metric_series\")")
+    try:
+        path = write_png(spec, out_file)
+    except NoCJKFont as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"wrote {path}: {len(spec.years)} years, {len(spec.targets)} targets")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from assets import clean, extract, facts, ingest
+from assets import clean, extract, facts, ingest, report
 from expectations import checks
 from orchestration.jobs import nightly_load_job
 from orchestration.resources import resources_from_env
 from orchestration.schedules import nightly_load_schedule
 from orchestration.sensors import raw_documents_sensor
 
-ASSETS = load_assets_from_modules([ingest, extract, clean, facts])
+ASSETS = load_assets_from_modules([ingest, extract, clean, facts, report])
 CHECKS = load_asset_checks_from_modules([checks])
 
 

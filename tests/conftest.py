@@ -1,7 +1,9 @@
 """Shared fixtures: the repository, ../shared, and a real seed load into a temporary DuckDB file."""
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 RAW = ROOT / "raw"
+
+# Every load in the tests (in-process and CLI subprocesses) writes the analyst report (assets/report.py) here,
+# not into the repository's out/report, which concurrent test runs would overwrite under each other.
+os.environ["QCITY_REPORT_DIR"] = tempfile.mkdtemp(prefix="qcity-test-report-")
 
 
 @pytest.fixture(scope="session")

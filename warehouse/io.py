@@ -213,6 +213,8 @@ def write_load(
              stats.documents_changed, stats.documents_removed, stats.documents_rejected,
              stats.figures_inserted, stats.figures_retired, stats.figures_quarantined],
         )
+        from warehouse.locking import pause_here_for_fault_tests  # test-only hook: no-op unless its env var is set
+        pause_here_for_fault_tests()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -244,11 +246,19 @@ def _replace_small_tables(con: duckdb.DuckDBPyConnection, scan: RawScan, region_
     if sorted(con.execute("SELECT metric_id, category, name_zh, unit_canonical, description FROM dim_metric").fetchall()) != metrics:
         con.execute("DELETE FROM dim_metric")
         con.executemany("INSERT INTO dim_metric VALUES (?, ?, ?, ?, ?)", metrics)
-    if region_rows and con.execute("SELECT count(*) FROM dim_region").fetchall()[0][0] != len(region_rows):
-        con.execute("DELETE FROM dim_region")
-        frame = pl.DataFrame(region_rows).select("region_zh", "level", "parent", "province", "code")
-        con.register("_regions", frame)
-        con.execute("INSERT INTO dim_region SELECT * FROM _regions")
+    if not region_rows:
+        return
+    frame = pl.DataFrame(region_rows).select("region_zh", "level", "parent", "province", "code")
+    con.register("_regions", frame)
+    try:
+        differs = con.execute(
+            "SELECT EXISTS (SELECT * FROM _regions EXCEPT SELECT * FROM dim_region)"
+            " OR EXISTS (SELECT * FROM dim_region EXCEPT SELECT * FROM _regions)"
+        ).fetchall()[0][0]
+        if differs:
+            con.execute("DELETE FROM dim_region")
+            con.execute("INSERT INTO dim_region SELECT * FROM _regions")
+    finally:
         con.unregister("_regions")
 
 

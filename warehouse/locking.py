@@ -51,3 +51,19 @@ def db_lock_path(db_path: Path | str) -> Path:
 def load_lock_path(db_path: Path | str) -> Path:
     """Held for a whole load run, so two loads never interleave."""
     return Path(str(db_path) + ".load.lock")
+
+
+TEST_PAUSE_ENV = "QCITY_TEST_PAUSE_IN_TRANSACTION"
+
+
+def pause_here_for_fault_tests() -> None:
+    """Test-only hook: with QCITY_TEST_PAUSE_IN_TRANSACTION=<seconds>, the load transaction stops here,
+    after its writes and before COMMIT, and says so on stderr, so that the fault and concurrency tests
+    (tests/test_operations.py) can kill it or race it exactly mid-write. Unset: does nothing."""
+    seconds = os.environ.get(TEST_PAUSE_ENV)
+    if seconds:
+        import sys
+        import time
+
+        print(f"{TEST_PAUSE_ENV}: pausing {seconds}s inside the load transaction", file=sys.stderr, flush=True)
+        time.sleep(float(seconds))

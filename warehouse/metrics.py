@@ -1,4 +1,10 @@
-"""The metric catalogue (metric_catalogue.yaml): many spellings of a metric → one metric_id."""
+"""The metric catalogue (metric_catalogue.yaml): many spellings of a metric → one metric_id.
+
+A phrase is normalised, its leading scope/verb words and (for growth rates) its trailing growth wording are
+stripped, and what is left must equal an alias or fully match a pattern — never just end with one, so
+人均地区生产总值 or 第一产业增加值 do not become gdp.total. Context rules then look at a figure's neighbours
+in the same document (a 地方 revenue beside an all-level one; 城乡…分别为 A、B).
+"""
 from __future__ import annotations
 
 import re
@@ -6,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import polars as pl
 import yaml
 
 from extraction.normalize_script import to_simplified
@@ -14,6 +21,7 @@ _DATA = Path(__file__).with_name("metric_catalogue.yaml")
 _PINYIN = re.compile(r"\([a-zA-Z\u00C0-\u024F]+\)")
 _SPACE = re.compile(r"\s+")
 GROWTH_SUFFIX = ".growth"
+GROWTH_CATEGORY = "growth_rate"
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,28 @@ class Metric:
     unit_canonical: str
     description: str
     aliases: tuple[str, ...]
+    patterns: tuple[re.Pattern, ...]
+    growth_id: str              # the id of its growth rate (money metrics): `growth_id` in the YAML or <id>.growth
+
+
+@dataclass(frozen=True)
+class Matching:
+    prefix: re.Pattern          # one leading scope/verb word (applied repeatedly)
+    growth_suffixes: tuple[str, ...]
+    strip_suffixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LocalCounterpart:
+    metric: str
+    local_marker: str
+    other: str
+
+
+@dataclass(frozen=True)
+class PairedPhrase:
+    phrase: str
+    metrics: tuple[str, ...]
 
 
 def normalise_phrase(text: str | None) -> str:
@@ -33,35 +63,164 @@ def normalise_phrase(text: str | None) -> str:
 
 
 @lru_cache(maxsize=1)
-def catalogue() -> tuple[Metric, ...]:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
-    return tuple(
-        Metric(m["id"], m["category"], m["name_zh"], m["unit"], m.get("description", ""),
-               tuple(normalise_phrase(a) for a in m["aliases"]))
-        for m in data["metrics"]
+def _data() -> dict:
+    return yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def matching() -> Matching:
+    m = _data()["matching"]
+    prefixes = sorted((normalise_phrase(p) if not p.startswith("\\") else p for p in m["strip_prefix_patterns"]),
+                      key=len, reverse=True)
+    return Matching(
+        prefix=re.compile("^(?:" + "|".join(prefixes) + ")"),
+        growth_suffixes=tuple(sorted((normalise_phrase(s) for s in m["growth_suffixes"]), key=len, reverse=True)),
+        strip_suffixes=tuple(normalise_phrase(s) for s in m["strip_suffixes"]),
     )
 
 
 @lru_cache(maxsize=1)
-def _aliases_longest_first() -> tuple[tuple[str, Metric], ...]:
-    pairs = [(alias, m) for m in catalogue() for alias in m.aliases]
-    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+def catalogue() -> tuple[Metric, ...]:
+    return tuple(
+        Metric(m["id"], m["category"], m["name_zh"], m["unit"], m.get("description", ""),
+               tuple(normalise_phrase(a) for a in m.get("aliases") or ()),
+               tuple(re.compile(p) for p in m.get("patterns") or ()),
+               m.get("growth_id") or m["id"] + GROWTH_SUFFIX)
+        for m in _data()["metrics"]
+    )
+
+
+def growth_id_of(metric_id: str) -> str:
+    """The growth metric of a catalogued metric (gdp.total → gdp.growth), else <metric_id>.growth."""
+    for m in catalogue():
+        if m.metric_id == metric_id:
+            return m.growth_id
+    return metric_id + GROWTH_SUFFIX
+
+
+@lru_cache(maxsize=1)
+def local_counterparts() -> tuple[LocalCounterpart, ...]:
+    return tuple(LocalCounterpart(r["metric"], normalise_phrase(r["local_marker"]), r["other"])
+                 for r in _data()["context_rules"].get("local_counterparts") or ())
+
+
+@lru_cache(maxsize=1)
+def paired_phrases() -> tuple[PairedPhrase, ...]:
+    return tuple(PairedPhrase(normalise_phrase(r["phrase"]), tuple(r["metrics"]))
+                 for r in _data()["context_rules"].get("paired_phrases") or ())
 
 
 @lru_cache(maxsize=65536)
-def metric_id_for(metric_zh: str | None, category: str) -> str | None:
-    """The catalogue id of a figure, or None when its phrase is not catalogued."""
+def core_phrase(metric_zh: str | None, category: str | None) -> str:
+    """The phrase without its scope/verb prefix, growth wording (growth rates) and trailing counter."""
+    rules = matching()
     phrase = normalise_phrase(metric_zh)
+    while True:
+        shorter = rules.prefix.sub("", phrase, count=1)
+        if shorter == phrase or not shorter:
+            break
+        phrase = shorter
+    if category == GROWTH_CATEGORY:
+        phrase = _strip_suffix(phrase, rules.growth_suffixes)
+    return _strip_suffix(phrase, rules.strip_suffixes)
+
+
+def _strip_suffix(phrase: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if phrase.endswith(suffix) and len(phrase) > len(suffix):
+            return phrase[: -len(suffix)]
+    return phrase
+
+
+@lru_cache(maxsize=1)
+def _alias_index() -> dict[tuple[str, str], Metric]:
+    return {(alias, m.category): m for m in catalogue() for alias in m.aliases}
+
+
+@lru_cache(maxsize=1)
+def _money_alias_index() -> dict[str, Metric]:
+    return {alias: m for m in catalogue() if m.unit_canonical == "yuan" for alias in m.aliases}
+
+
+def _match(phrase: str, category: str) -> Metric | None:
+    metric = _alias_index().get((phrase, category))
+    if metric:
+        return metric
+    for m in catalogue():
+        if m.category == category and any(p.fullmatch(phrase) for p in m.patterns):
+            return m
+    return None
+
+
+@lru_cache(maxsize=65536)
+def metric_id_for(metric_zh: str | None, category: str | None) -> str | None:
+    """The catalogue id of a figure, or None when its phrase is not catalogued.
+
+    A phrase that names its region first (珠海市全市实现地区生产总值, 珠海第一产业增加值) is retried without
+    it — only after the whole phrase failed, so 咸宁市名牌 stays a city brand.
+    """
+    if not category:
+        return None
+    found = _metric_id_of_core(core_phrase(metric_zh, category), category)
+    if found is None:
+        rest = _without_leading_region(normalise_phrase(metric_zh))
+        if rest:
+            found = _metric_id_of_core(core_phrase(rest, category), category)
+    return found
+
+
+def _without_leading_region(phrase: str) -> str | None:
+    from extraction.regions import lookup
+
+    phrase = re.sub(r"^\d{4}年", "", phrase)
+    for n in (4, 3, 2):
+        if len(phrase) > n and lookup(phrase[:n]) is not None:
+            return phrase[n:]
+    return None
+
+
+def _metric_id_of_core(phrase: str, category: str) -> str | None:
     if not phrase:
         return None
-    for alias, metric in _aliases_longest_first():
-        if phrase == alias or phrase.endswith(alias):
-            if category == metric.category:
-                return metric.metric_id
-            if category == "growth_rate" and metric.unit_canonical == "yuan":
-                return metric.metric_id + GROWTH_SUFFIX
-            return None
-    return None
+    if category == GROWTH_CATEGORY:
+        base = _money_alias_index().get(phrase)
+        return base.growth_id if base else None
+    metric = _match(phrase, category)
+    return metric.metric_id if metric else None
+
+
+def apply_context_rules(figures: pl.DataFrame) -> pl.DataFrame:
+    """Re-map metric ids that depend on the other figures of the same document, region, period and category.
+
+    Needs the columns doc_id, region_zh, period, category, metric_zh, metric_id, char_start.
+    """
+    if figures.is_empty():
+        return figures
+    group = ["doc_id", "region_zh", "period", "category"]
+    core = pl.struct("metric_zh", "category").map_elements(
+        lambda s: core_phrase(s["metric_zh"], s["category"]), return_dtype=pl.String)
+    df = figures.with_columns(core.alias("_core"))
+    growth = pl.col("category") == GROWTH_CATEGORY
+
+    def level_or_growth(metric_id: str) -> pl.Expr:
+        return pl.when(growth).then(pl.lit(growth_id_of(metric_id))).otherwise(pl.lit(metric_id))
+
+    for rule in local_counterparts():
+        of_metric = pl.col("metric_id").is_in([rule.metric, growth_id_of(rule.metric)])
+        is_local = pl.col("_core").str.starts_with(rule.local_marker)
+        local_stated = (of_metric & is_local).any().over(group)
+        df = df.with_columns(
+            pl.when(of_metric & ~is_local & local_stated).then(level_or_growth(rule.other))
+            .otherwise(pl.col("metric_id")).alias("metric_id"))
+    for rule in paired_phrases():
+        rank = pl.col("char_start").rank("ordinal").over([*group, "_core"]) - 1
+        chosen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+        for i, metric_id in enumerate(rule.metrics):
+            chosen = chosen.when(rank == i).then(level_or_growth(metric_id))
+        df = df.with_columns(
+            pl.when(pl.col("_core") == rule.phrase).then(chosen.otherwise(pl.col("metric_id")))
+            .otherwise(pl.col("metric_id")).alias("metric_id"))
+    return df.drop("_core")
 
 
 def catalogue_rows() -> list[dict]:
@@ -71,7 +230,7 @@ def catalogue_rows() -> list[dict]:
         rows.append({"metric_id": m.metric_id, "category": m.category, "name_zh": m.name_zh,
                      "unit_canonical": m.unit_canonical, "description": m.description})
         if m.unit_canonical == "yuan":
-            rows.append({"metric_id": m.metric_id + GROWTH_SUFFIX, "category": "growth_rate",
+            rows.append({"metric_id": m.growth_id, "category": GROWTH_CATEGORY,
                          "name_zh": m.name_zh + "增长率", "unit_canonical": "percent",
-                         "description": f"Growth rate of {m.metric_id}."})
+                         "description": f"Growth rate of {m.metric_id} (signed: a decrease is negative in metric_series)."})
     return rows

@@ -5,7 +5,7 @@ import hashlib
 
 import polars as pl
 
-from warehouse.metrics import metric_id_for
+from warehouse.metrics import apply_context_rules, metric_id_for
 from warehouse.units import canonical_unit, multiplier
 
 FIGURE_SCHEMA: dict[str, pl.DataType] = {
@@ -74,7 +74,8 @@ def clean_figures(raw: pl.DataFrame) -> pl.DataFrame:
         *_period_parts(),
     )
     df = df.with_columns((pl.col("value_max") * pl.col("_mult")).alias("value_max_canonical"))
-    return df.unique(subset=["figure_id"], keep="first", maintain_order=True).select(CLEAN_COLUMNS)
+    df = df.unique(subset=["figure_id"], keep="first", maintain_order=True)
+    return apply_context_rules(df).select(CLEAN_COLUMNS)
 
 
 def _clean_schema() -> dict[str, pl.DataType]:

@@ -18,6 +18,7 @@ def _table() -> dict:
     return data
 
 
+@lru_cache(maxsize=4096)  # called per figure row; a corpus writes a few hundred distinct units
 def split_unit(unit_zh: str | None) -> tuple[float, str]:
     """(multiplier, base unit) of a written unit: 亿元 → (1e8, 元); 万吨 → (1e4, 吨); ‰ → (0.1, ‰)."""
     unit = to_simplified((unit_zh or "").strip())

@@ -15,6 +15,9 @@ CREATE TABLE IF NOT EXISTS dim_document (
     retired_at        TIMESTAMP                 -- set when the file changed or disappeared
 );
 
+-- dim_region comes from the extractor's gazetteer (extraction/regions.py gazetteer_rows(unique_names=True)).
+-- A name shared by several divisions (鼓楼区 ×4, 城区 ×5) keeps one row: the division regions.lookup() returns
+-- (highest level, then lowest code), because figures carry region_zh alone and resolve to that reading.
 CREATE TABLE IF NOT EXISTS dim_region (
     region_zh VARCHAR PRIMARY KEY,
     level     VARCHAR NOT NULL,                 -- province / prefecture / county / district

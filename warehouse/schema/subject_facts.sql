@@ -22,3 +22,22 @@ SELECT figure_id, doc_id, region_zh, period, year, period_grain, kind, metric_id
        value_canonical AS count, value_max_canonical AS count_max, unit_zh, qualifier, quote
 FROM active_figure WHERE category = 'standard_count'
 ORDER BY figure_id;
+
+CREATE OR REPLACE TABLE fact_brand_count AS
+SELECT figure_id, doc_id, region_zh, period, year, period_grain, kind, metric_id, metric_zh,
+       value_canonical AS count, value_max_canonical AS count_max, unit_zh, qualifier, quote
+FROM active_figure WHERE category = 'brand_count'
+ORDER BY figure_id;
+
+CREATE OR REPLACE TABLE fact_award_count AS
+SELECT figure_id, doc_id, region_zh, period, year, period_grain, kind, metric_id, metric_zh,
+       value_canonical AS count, value_max_canonical AS count_max, unit_zh, qualifier, quote
+FROM active_figure WHERE category = 'award_count'
+ORDER BY figure_id;
+
+-- Shares, pass rates, coverage and satisfaction rates (percent or index points); not growth rates.
+CREATE OR REPLACE TABLE fact_rate AS
+SELECT figure_id, doc_id, region_zh, period, year, period_grain, kind, metric_id, metric_zh,
+       value_canonical AS value, value_max_canonical AS value_max, unit_canonical, unit_zh, qualifier, quote
+FROM active_figure WHERE category = 'rate'
+ORDER BY figure_id;

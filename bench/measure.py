@@ -1,0 +1,216 @@
+"""The measurements: extraction throughput, region resolution cost, a load as a subprocess, query latency."""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import psutil
+
+from bench.corpus import SourceDocument
+
+
+# ---------------------------------------------------------------- extraction
+
+
+@dataclass
+class ExtractionResult:
+    documents: int
+    chars: int
+    utf8_bytes: int
+    wall_seconds: float
+    cpu_seconds: float
+    figures: int
+    region_ms_per_doc: float       # resolve_document_region alone, per document
+    region_share: float            # of the extraction CPU time (the engine resolves once per document)
+
+    @property
+    def chars_per_cpu_second(self) -> float:
+        return self.chars / self.cpu_seconds
+
+    @property
+    def chars_per_wall_second(self) -> float:
+        return self.chars / self.wall_seconds
+
+
+def repeated_documents(sources: list[SourceDocument], min_bytes: int):
+    """The source documents as extraction Documents, repeated until they hold at least min_bytes of UTF-8."""
+    from extraction.models import Document
+
+    docs, total = [], 0
+    while total < min_bytes:
+        for s in sources:
+            docs.append(Document(PurePosixPath(s.name).name, s.text, s.url, s.title, s.published))
+            total += len(s.text.encode("utf-8"))
+            if total >= min_bytes:
+                break
+    return docs, total
+
+
+def measure_extraction(sources: list[SourceDocument], min_bytes: int) -> ExtractionResult:
+    """Single process, one document at a time through extract_figures, as extraction/batch.py does."""
+    from extraction.engine import extract_figures
+    from extraction.regions import resolve_document_region
+
+    docs, total_bytes = repeated_documents(sources, min_bytes)
+    extract_figures(docs[0])  # lexicons and gazetteer load once per process: not throughput
+    wall, cpu = time.perf_counter(), time.process_time()
+    figures = sum(len(extract_figures(d)) for d in docs)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    region_cpu = time.process_time()
+    for d in docs:
+        resolve_document_region(d.text, d.title, d.url)
+    region_cpu = time.process_time() - region_cpu
+    return ExtractionResult(len(docs), sum(len(d.text) for d in docs), total_bytes, wall, cpu, figures,
+                            1000 * region_cpu / len(docs), region_cpu / cpu if cpu else 0.0)
+
+
+# ---------------------------------------------------------------- a load, as a subprocess of the CLI
+
+# Dagster's DEBUG event log: 'STEP_SUCCESS - Finished execution of step "figures" in 3.71s.'
+_STEP_DONE = re.compile(r'Finished execution of step "(\w+)" in ([\d.]+)(m?s)')
+
+
+@dataclass
+class LoadResult:
+    documents: int
+    wall_seconds: float
+    cpu_seconds: float
+    peak_rss_bytes: int
+    returncode: int
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    summary: str = ""
+    corpus_bytes: int = 0
+
+    @property
+    def ms_per_document(self) -> float:
+        return 1000 * self.wall_seconds / self.documents if self.documents else 0.0
+
+
+def run_load_subprocess(raw_dir: Path, db_path: Path, documents: int, dagster_home: Path, log_path: Path,
+                        poll_seconds: float = 0.05) -> LoadResult:
+    """`qcity load --raw DIR --db DB -v` in a child process, its output streamed to log_path; peak RSS of
+    its process tree, polled."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = dict(os.environ, DAGSTER_HOME=str(dagster_home))
+    qcity = Path(sys.executable).with_name("qcity")
+    cmd = [str(qcity), "load", "--raw", str(raw_dir), "--db", str(db_path), "-v"]
+    started = time.perf_counter()
+    log = log_path.open("w", encoding="utf-8")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, text=True)
+    peak, stop = [0], threading.Event()
+
+    def poll() -> None:
+        parent = psutil.Process(proc.pid)
+        while not stop.is_set():
+            try:
+                tree = [parent] + parent.children(recursive=True)
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            stop.wait(poll_seconds)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    usage_before = _children_cpu()
+    proc.wait()
+    wall = time.perf_counter() - started
+    stop.set()
+    poller.join()
+    log.close()
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    steps = {}
+    for name, value, unit in _STEP_DONE.findall(output):
+        steps[name] = float(value) / (1000 if unit == "ms" else 1)
+    summary = "\n".join(line for line in output.splitlines() if line.startswith(("qcity load", "  ")))
+    return LoadResult(documents, wall, _children_cpu() - usage_before, peak[0], proc.returncode, steps, summary)
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ---------------------------------------------------------------- query latency
+
+
+@dataclass
+class QueryResult:
+    name: str
+    sql: str
+    median_ms: float
+    p95_ms: float
+    rows: int
+    note: str = ""
+
+
+def _has_view(con, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT 1 FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]).fetchall())
+
+
+def analyst_queries(con) -> list[tuple[str, str, list, str]]:
+    """(name, sql, params, note): the three queries, on the views of migration 003 when they exist."""
+    views = _has_view(con, "metric_series") and _has_view(con, "target_progress")
+    source = "metric_series" if views else "fact_figure"
+    where = "" if views else "WHERE retired_at IS NULL AND kind = 'actual' AND period_grain = 'year' AND "
+    pick = con.execute(
+        f"SELECT region_zh, metric_id FROM {source} {where or 'WHERE '} region_zh IS NOT NULL AND metric_id IS NOT NULL "
+        "GROUP BY ALL ORDER BY count(*) DESC, region_zh, metric_id LIMIT 1").fetchall()
+    region, metric = pick[0] if pick else ("", "")
+    note = "" if views else "views of migration 003 absent: equivalent query on fact_figure"
+    if views:
+        return [
+            ("metric_series lookup by region and metric",
+             "SELECT year, value, source_count, conflict FROM metric_series WHERE region_zh = ? AND metric_id = ? ORDER BY year",
+             [region, metric], f"{region} × {metric}"),
+            ("per-year aggregate across all regions",
+             "SELECT year, metric_id, count(*) AS regions, sum(value) AS total, avg(value) AS mean "
+             "FROM metric_series GROUP BY year, metric_id ORDER BY year, metric_id", [], ""),
+            ("target_progress", "SELECT * FROM target_progress ORDER BY region_zh, metric_id, target_year", [], ""),
+        ]
+    base = "FROM fact_figure WHERE retired_at IS NULL AND kind = 'actual' AND period_grain = 'year'"
+    return [
+        ("metric_series lookup by region and metric",
+         f"SELECT year, median(value_canonical) AS value, count(DISTINCT doc_id) AS sources {base} "
+         "AND region_zh = ? AND metric_id = ? GROUP BY year ORDER BY year", [region, metric], f"{region} × {metric}; {note}"),
+        ("per-year aggregate across all regions",
+         f"SELECT year, metric_id, count(DISTINCT region_zh) AS regions, sum(value_canonical) AS total {base} "
+         "GROUP BY year, metric_id ORDER BY year, metric_id", [], note),
+        ("target_progress",
+         "SELECT t.figure_id, t.region_zh, t.metric_id, t.year, t.value_canonical, a.latest_year, a.latest_value "
+         "FROM fact_figure t LEFT JOIN (SELECT region_zh, metric_id, max(year) AS latest_year, "
+         "arg_max(value_canonical, year) AS latest_value " + base + " GROUP BY ALL) a USING (region_zh, metric_id) "
+         "WHERE t.kind = 'target' AND t.retired_at IS NULL ORDER BY t.region_zh, t.metric_id, t.year", [], note),
+    ]
+
+
+def measure_queries(db_path: Path, runs: int) -> list[QueryResult]:
+    """Median (and p95) latency of each analyst query over `runs` runs on one read-only connection."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        results = []
+        for name, sql, params, note in analyst_queries(con):
+            rows = len(con.execute(sql, params).fetchall())  # warm: first run plans and reads from disk
+            times = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                con.execute(sql, params).fetchall()
+                times.append(1000 * (time.perf_counter() - t))
+            times.sort()
+            results.append(QueryResult(name, sql, statistics.median(times),
+                                       times[min(len(times) - 1, int(0.95 * len(times)))], rows, note))
+        return results
+    finally:
+        con.close()

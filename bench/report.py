@@ -1,0 +1,185 @@
+"""bench/results.md and bench/results.json: every figure beside its budget, the machine and the date."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+from pathlib import Path
+
+import psutil
+
+from bench.measure import ExtractionResult, LoadResult, QueryResult
+
+# The budgets of issue #8, for a 2-core, 24 GB machine.
+EXTRACTION_MIN_CHARS_PER_S = 300_000
+FULL_LOAD_MAX_S = 300.0
+FULL_LOAD_MAX_RSS_MB = 2048.0
+INCREMENTAL_MAX_S = 30.0
+METRIC_SERIES_MAX_MS = 50.0
+BUDGETED_LOAD_SIZE = 10_000
+BUDGETED_INCREMENTAL = 100
+
+
+def machine() -> dict:
+    mem = psutil.virtual_memory().total
+    return {
+        "host": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": psutil.cpu_count(logical=True),
+        "memory_gb": round(mem / 2**30, 1),
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _budget(value: float, budget: float, unit: str, at_least: bool, note: str = "") -> dict:
+    ok = value >= budget if at_least else value <= budget
+    entry = {"value": round(value, 3), "budget": budget, "unit": unit, "ok": bool(ok)}
+    if note:
+        entry["note"] = note
+    return entry
+
+
+def budgets(extraction: ExtractionResult, loads: list[LoadResult], incremental: LoadResult | None,
+            incremental_base: int, queries: list[QueryResult]) -> dict:
+    out = {"extraction_chars_per_second": _budget(
+        extraction.chars_per_cpu_second, EXTRACTION_MIN_CHARS_PER_S, "chars/s", True,
+        "one core: characters / process CPU seconds of extract_figures")}
+    full = next((r for r in loads if r.documents == BUDGETED_LOAD_SIZE), None)
+    if full is not None:
+        out["full_load_10000_seconds"] = _budget(full.wall_seconds, FULL_LOAD_MAX_S, "s", False)
+        out["full_load_10000_peak_rss_mb"] = _budget(full.peak_rss_bytes / 2**20, FULL_LOAD_MAX_RSS_MB, "MiB", False)
+    if incremental is not None and incremental.documents == BUDGETED_INCREMENTAL and incremental_base == BUDGETED_LOAD_SIZE:
+        out["incremental_100_into_10000_seconds"] = _budget(incremental.wall_seconds, INCREMENTAL_MAX_S, "s", False)
+    lookup = next((q for q in queries if q.name.startswith("metric_series")), None)
+    if lookup is not None:
+        out["metric_series_lookup_median_ms"] = _budget(lookup.median_ms, METRIC_SERIES_MAX_MS, "ms", False, lookup.note)
+    return out
+
+
+def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[LoadResult],
+                  incremental: LoadResult | None, incremental_base: int, queries: list[QueryResult],
+                  seed: int, sources: int, elapsed: float, sample_document: str,
+                  query_runs: int) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    host = machine()
+    budget = budgets(extraction, loads, incremental, incremental_base, queries)
+    data = {
+        "date": when,
+        "machine": host,
+        "seed": seed,
+        "source_documents": sources,
+        "elapsed_seconds": round(elapsed, 1),
+        "budgets": budget,
+        "extraction": {
+            "documents": extraction.documents, "chars": extraction.chars, "utf8_bytes": extraction.utf8_bytes,
+            "figures": extraction.figures, "cpu_seconds": round(extraction.cpu_seconds, 3),
+            "wall_seconds": round(extraction.wall_seconds, 3),
+            "chars_per_cpu_second": round(extraction.chars_per_cpu_second),
+            "chars_per_wall_second": round(extraction.chars_per_wall_second),
+            "region_resolution_ms_per_document": round(extraction.region_ms_per_doc, 3),
+            "region_resolution_share_of_extraction": round(extraction.region_share, 3),
+        },
+        "full_loads": [_load_json(r) for r in loads],
+        "incremental_load": None if incremental is None else dict(_load_json(incremental), into=incremental_base),
+        "query_runs": query_runs,
+        "queries": [{"name": q.name, "sql": q.sql, "median_ms": round(q.median_ms, 3), "p95_ms": round(q.p95_ms, 3),
+                     "rows": q.rows, "note": q.note} for q in queries],
+    }
+    js = out_dir / "results.json"
+    js.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    md = out_dir / "results.md"
+    md.write_text(_markdown(data, sample_document), encoding="utf-8")
+    return md, js
+
+
+def _load_json(r: LoadResult) -> dict:
+    return {"documents": r.documents, "corpus_bytes": r.corpus_bytes, "wall_seconds": round(r.wall_seconds, 2),
+            "cpu_seconds": round(r.cpu_seconds, 2), "peak_rss_mb": round(r.peak_rss_bytes / 2**20, 1),
+            "ms_per_document": round(r.ms_per_document, 2), "returncode": r.returncode,
+            "step_seconds": {k: round(v, 2) for k, v in r.step_seconds.items()}}
+
+
+_LABELS = {
+    "extraction_chars_per_second": ("Extraction throughput, one core", "≥"),
+    "full_load_10000_seconds": ("Full load, 10,000 documents, wall time", "≤"),
+    "full_load_10000_peak_rss_mb": ("Full load, 10,000 documents, peak RSS", "≤"),
+    "incremental_100_into_10000_seconds": ("Incremental load, 100 new into 10,000", "≤"),
+    "metric_series_lookup_median_ms": ("metric_series lookup by region and metric, median", "≤"),
+}
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+
+
+def _markdown(d: dict, sample_document: str) -> str:
+    m, e = d["machine"], d["extraction"]
+    lines = [
+        "# qcity benchmarks",
+        "",
+        f"Run {d['date']} on `{m['host']}`: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, "
+        f"Python {m['python']}, {m['os']}; load average at the end {m['load_average_at_end']} "
+        "(the machine is shared: wall times include waiting for a core).",
+        f"Command: `make bench` (`.venv/bin/python -m bench.run`), seed {d['seed']}, {d['source_documents']} real "
+        f"source documents, {d['elapsed_seconds']:.0f} s in all.",
+        "",
+        "## Budgets",
+        "",
+        "| figure | value | budget | ok |",
+        "|---|---:|---:|:--:|",
+    ]
+    for key, b in d["budgets"].items():
+        label, sign = _LABELS.get(key, (key, ""))
+        lines.append(f"| {label} | {_num(b['value'])} {b['unit']} | {sign} {_num(b['budget'])} {b['unit']} | "
+                     f"{'yes' if b['ok'] else '**NO**'} |")
+    lines += [
+        "",
+        "## Extraction",
+        "",
+        f"`extraction.engine.extract_figures`, one document at a time in one process, over the real documents "
+        f"repeated to {e['utf8_bytes']:,} UTF-8 bytes ({e['documents']:,} documents, {e['chars']:,} characters, "
+        f"{e['figures']:,} figures):",
+        "",
+        f"- {e['chars_per_cpu_second']:,} characters per CPU second ({e['cpu_seconds']} s CPU); "
+        f"{e['chars_per_wall_second']:,} per wall second ({e['wall_seconds']} s wall).",
+        f"- Region resolution (`resolve_document_region`, which the engine calls once per document): "
+        f"{e['region_resolution_ms_per_document']} ms per document, "
+        f"{100 * e['region_resolution_share_of_extraction']:.0f}% of the extraction time.",
+        "",
+        "## Full load: cost per document as N grows",
+        "",
+        f"Synthetic corpora (`bench/corpus.py`: documents like `{sample_document}` recombine the paragraphs of the "
+        "real ones, numbers varied, seeded) loaded end to end by a subprocess `qcity load --raw DIR --db DB` into a "
+        "fresh DuckDB; peak RSS is the child's, polled every 50 ms.",
+        "",
+        "| documents | corpus MB | wall s | CPU s | ms / document | peak RSS MiB | ingest s | extract s | clean s | load s | checks s | exit |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|",
+    ]
+    rows = d["full_loads"] + ([dict(d["incremental_load"], label=f"+{d['incremental_load']['documents']} into "
+                                    f"{d['incremental_load']['into']:,}")] if d["incremental_load"] else [])
+    for r in rows:
+        steps = r["step_seconds"]
+        checks = sum(v for k, v in steps.items() if k not in ("raw_documents", "figures", "figures_clean", "warehouse_tables"))
+        lines.append(
+            f"| {r.get('label', format(r['documents'], ','))} | {r['corpus_bytes'] / 1e6:.1f} | {r['wall_seconds']:.1f} | "
+            f"{r['cpu_seconds']:.1f} | {r['ms_per_document']:.1f} | {r['peak_rss_mb']:.0f} | "
+            f"{steps.get('raw_documents', 0):.1f} | {steps.get('figures', 0):.1f} | {steps.get('figures_clean', 0):.1f} | "
+            f"{steps.get('warehouse_tables', 0):.1f} | {checks:.1f} | {r['returncode']} |")
+    lines += [
+        "",
+        "Stage columns are Dagster step durations (`STEP_SUCCESS` events); \"checks\" sums the asset-check steps. "
+        "Wall time also includes Python start-up, imports and building the Definitions (a few seconds).",
+        "",
+        f"## Query latency (median of {d['query_runs']} runs, warm, read-only connection)",
+        "",
+        "| query | median ms | p95 ms | rows | note |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for q in d["queries"]:
+        lines.append(f"| {q['name']} | {q['median_ms']:.2f} | {q['p95_ms']:.2f} | {q['rows']} | {q['note']} |")
+    lines += ["", "```sql"] + [f"-- {q['name']}\n{q['sql']};" for q in d["queries"]] + ["```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""`make bench` = `.venv/bin/python -m bench.run`: build the synthetic corpora, measure, write results.md/.json.
+
+    python -m bench.run [--sizes 100,1000,10000] [--incremental 100] [--extraction-bytes 5000000]
+                        [--query-runs 50] [--seed 20261123] [--out-dir bench] [--work-dir DIR]
+
+Loads run as subprocesses of `qcity load` (a fresh DuckDB per size, a throwaway DAGSTER_HOME), so their
+peak RSS is the child's alone; the incremental load adds --incremental new documents to the largest
+warehouse. Queries run against that warehouse afterwards.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.corpus import default_source_dirs, document_name, load_sources, write_corpus  # noqa: E402
+from bench.measure import measure_extraction, measure_queries, run_load_subprocess  # noqa: E402
+from bench.report import write_results  # noqa: E402
+
+
+def _sizes(text: str) -> list[int]:
+    sizes = sorted({int(s) for s in text.split(",") if s.strip()})
+    if not sizes or sizes[0] <= 0:
+        raise argparse.ArgumentTypeError("sizes must be positive integers, e.g. 100,1000,10000")
+    return sizes
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", type=_sizes, default=[100, 1000, 10000], help="full-load corpus sizes (comma-separated)")
+    p.add_argument("--incremental", type=int, default=100, help="new documents added to the largest warehouse")
+    p.add_argument("--extraction-bytes", type=int, default=5_000_000, help="UTF-8 bytes of real text to extract")
+    p.add_argument("--query-runs", type=int, default=50, help="runs per query (the median is reported)")
+    p.add_argument("--seed", type=int, default=20261123, help="seed of the synthetic corpora")
+    p.add_argument("--out-dir", type=Path, default=REPO / "bench", help="where results.md and results.json go")
+    p.add_argument("--work-dir", type=Path, default=None, help="corpora and warehouses (default: a temp dir, removed)")
+    p.add_argument("--source", type=Path, action="append", default=None,
+                   help="folder of real documents (repeatable; default raw/ and ../shared/corpus/*)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="qcity-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    try:
+        sources = load_sources(args.source or default_source_dirs(REPO))
+        say(f"{len(sources)} source documents; work dir {work}")
+
+        extraction = measure_extraction(sources, args.extraction_bytes)
+        say(f"extraction: {extraction.chars_per_cpu_second:,.0f} chars/CPU-s "
+            f"({extraction.chars_per_wall_second:,.0f} chars/wall-s) over {extraction.documents} documents; "
+            f"region {extraction.region_ms_per_doc:.2f} ms/doc")
+
+        loads = []
+        for n in args.sizes:
+            raw = work / f"raw_{n}"
+            if raw.exists():
+                shutil.rmtree(raw)
+            corpus_bytes = write_corpus(raw, sources, args.seed, 0, n)
+            db = work / f"w_{n}.duckdb"
+            for stale in work.glob(f"w_{n}.duckdb*"):
+                stale.unlink()
+            result = run_load_subprocess(raw, db, n, work / "dagster_home", log_path=work / f"load_{n}.log")
+            result.corpus_bytes = corpus_bytes
+            loads.append(result)
+            say(f"full load {n}: {result.wall_seconds:.1f}s, {result.peak_rss_bytes / 2**20:.0f} MiB, "
+                f"{result.ms_per_document:.1f} ms/doc, exit {result.returncode}; steps {result.step_seconds}")
+            if result.returncode != 0:
+                say(result.summary)
+
+        largest = args.sizes[-1]
+        raw, db = work / f"raw_{largest}", work / f"w_{largest}.duckdb"
+        incremental = None
+        if args.incremental > 0:
+            write_corpus(raw, sources, args.seed, largest, largest + args.incremental)
+            incremental = run_load_subprocess(raw, db, args.incremental, work / "dagster_home",
+                                              log_path=work / f"load_{largest}_plus_{args.incremental}.log")
+            say(f"incremental +{args.incremental} into {largest}: {incremental.wall_seconds:.1f}s, "
+                f"exit {incremental.returncode}; steps {incremental.step_seconds}")
+
+        queries = measure_queries(db, args.query_runs)
+        for q in queries:
+            say(f"query {q.name}: median {q.median_ms:.2f} ms ({q.rows} rows)")
+
+        md, js = write_results(args.out_dir, extraction=extraction, loads=loads, incremental=incremental,
+                               incremental_base=largest, queries=queries, seed=args.seed,
+                               sources=len(sources), elapsed=time.time() - started,
+                               sample_document=document_name(0), query_runs=args.query_runs)
+        say(f"wrote {md} and {js}")
+        failed = [r for r in loads + ([incremental] if incremental else []) if r.returncode != 0]
+        return 1 if failed else 0
+    finally:
+        if args.work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

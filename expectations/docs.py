@@ -1,0 +1,55 @@
+"""Great Expectations Data Docs: the HTML report of each check run, built into a git-ignored folder.
+
+The pages load their CSS/JS from CDNs, so offline they are unstyled but complete.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DOCS_DIR = PROJECT_ROOT / "out" / "gx_docs"
+SITE_NAME = "qcity"
+
+
+def docs_dir_from_env() -> Path:
+    return Path(os.environ.get("QCITY_GX_DOCS") or DEFAULT_DOCS_DIR)
+
+
+class DocsRecorder:
+    """Collects the GX validation results of one check run, then writes them as Data Docs."""
+
+    def __init__(self) -> None:
+        self.validations: list[tuple[object, object]] = []   # (ExpectationSuite, ExpectationSuiteValidationResult)
+
+    def add(self, suite, validation) -> None:
+        self.validations.append((suite, validation))
+
+    def build(self, folder: str | Path | None = None, run_name: str | None = None) -> Path:
+        """Write every recorded validation into `folder` and return the index.html path."""
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        from expectations.runner import gx_context
+
+        folder = Path(folder or docs_dir_from_env()).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        context = gx_context()
+        context.variables.data_docs_sites = {SITE_NAME: {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }}
+        run_id = RunIdentifier(run_name=run_name or "qcity-check", run_time=dt.datetime.now(dt.timezone.utc))
+        for suite, validation in self.validations:
+            context.suites.add_or_update(suite)
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+                run_id=run_id, batch_identifier=suite.name)
+            context.validation_results_store.set(key, validation)
+        context.build_data_docs(site_names=[SITE_NAME])
+        return folder / "index.html"

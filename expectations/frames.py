@@ -1,0 +1,131 @@
+"""The frames the suites validate: a table's rows plus the derived columns its rules compare against.
+
+GX validates one frame at a time, so a cross-table rule (a foreign key, "revenue not above GDP") becomes
+a column computed here by a join; the rule then reads like a plain column expectation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from extraction.sources import read_raw_document
+from warehouse import io
+from warehouse.units import multiplier
+
+
+def figure_rule_frame(figures: pl.DataFrame, raw_texts: dict[str, str], region_names: set[str]) -> pl.DataFrame:
+    """Figure rows plus `text_at_offsets` (null when the document text is unknown), `dim_region_key`
+    (null when the region is not in dim_region) and `canonical_relative_error`."""
+    if figures.is_empty():
+        return figures.with_columns(
+            pl.lit(None, pl.String).alias("text_at_offsets"), pl.lit(None, pl.String).alias("dim_region_key"),
+            pl.lit(None, pl.Float64).alias("canonical_relative_error"))
+    rows = figures.select("doc_id", "char_start", "char_end", "region_zh", "unit_zh").to_dicts()
+    slices, regions, mults = [], [], []
+    for r in rows:
+        text = raw_texts.get(r["doc_id"])
+        ok = text is not None and r["char_start"] is not None and r["char_end"] is not None
+        slices.append(text[r["char_start"]:r["char_end"]] if ok else None)
+        regions.append(r["region_zh"] if r["region_zh"] in region_names else None)
+        mults.append(multiplier(r["unit_zh"]))
+    expected = pl.col("value") * pl.Series(mults, dtype=pl.Float64)
+    return figures.with_columns(
+        pl.Series("text_at_offsets", slices, dtype=pl.String),
+        pl.Series("dim_region_key", regions, dtype=pl.String),
+        ((pl.col("value_canonical") - expected).abs()
+         / pl.max_horizontal(expected.abs(), pl.lit(1e-9))).alias("canonical_relative_error"),
+    )
+
+
+def raw_texts_of(con: duckdb.DuckDBPyConnection, raw_dir: str | Path | None) -> dict[str, str]:
+    """doc_id → text of the active documents whose raw file still holds the loaded bytes."""
+    if raw_dir is None or not Path(raw_dir).is_dir():
+        return {}
+    texts = {}
+    for file, doc_id in con.execute("SELECT file, doc_id FROM dim_document WHERE retired_at IS NULL").fetchall():
+        doc = read_raw_document(Path(raw_dir), file, max_bytes=1 << 62)
+        if getattr(doc, "text", None) is not None and doc.doc_id == doc_id:
+            texts[doc_id] = doc.text
+    return texts
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [name]
+    ).fetchall()[0][0])
+
+
+# GDP totals per region, period and kind: the yardstick for GDP parts and revenue (the largest when sources conflict).
+_GDP_TOTALS = """(SELECT region_zh, period, kind, max(value_yuan) AS gdp_total_yuan FROM fact_gdp
+                  WHERE metric_id = 'gdp.total' GROUP BY ALL)"""
+
+GDP_FRAME_SQL = f"""
+SELECT g.*, CASE WHEN g.metric_id IS DISTINCT FROM 'gdp.total' THEN t.gdp_total_yuan END AS gdp_total_yuan
+FROM fact_gdp g LEFT JOIN {_GDP_TOTALS} t USING (region_zh, period, kind) ORDER BY g.figure_id"""
+
+REVENUE_FRAME_SQL = f"""
+SELECT r.*, t.gdp_total_yuan FROM fact_revenue r LEFT JOIN {_GDP_TOTALS} t USING (region_zh, period, kind)
+ORDER BY r.figure_id"""
+
+# Only plain counts must be whole: 1.42 件/万人 is a rate, its unit_canonical is not `count`.
+COUNT_FRAME_SQL = """
+SELECT c.*, f.unit_canonical,
+       CASE WHEN f.unit_canonical = 'count' THEN abs(c.count - round(c.count)) END AS count_distance_to_integer
+FROM {table} c LEFT JOIN fact_figure f USING (figure_id) ORDER BY c.figure_id"""
+
+FIGURE_INTEGRITY_SQL = """
+SELECT f.figure_id, f.doc_id, f.file, f.region_zh, f.metric_id,
+       d.doc_id AS dim_document_key,
+       CASE WHEN d.retired_at IS NULL THEN d.doc_id END AS active_document_key,
+       r.region_zh AS dim_region_key, f.region_zh IS NOT NULL AS has_region,
+       m.metric_id AS dim_metric_key, f.metric_id IS NOT NULL AS has_metric_id
+FROM fact_figure f
+LEFT JOIN dim_document d ON d.doc_id = f.doc_id
+LEFT JOIN dim_region r ON r.region_zh = f.region_zh
+LEFT JOIN dim_metric m ON m.metric_id = f.metric_id
+WHERE f.retired_at IS NULL ORDER BY f.figure_id"""
+
+KEY_FRAME_SQL = {
+    "dim_document": "SELECT doc_id, file FROM dim_document",
+    "dim_region": "SELECT region_zh, level FROM dim_region",
+    "dim_metric": "SELECT metric_id, category FROM dim_metric",
+    "quarantined_figures": "SELECT figure_id, expectation, file, run_id FROM quarantined_figures",
+}
+
+SERIES_FRAME_SQL = "SELECT *, CAST(conflict AS INTEGER) AS conflict_flag FROM metric_series"
+
+
+COUNT_TABLES = ("fact_certification_count", "fact_standard_count", "fact_brand_count", "fact_award_count")
+
+
+def subject_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+    """fact_gdp, fact_revenue and the count tables (those that exist) with the columns their rules read."""
+    frames = {
+        "fact_gdp": con.sql(GDP_FRAME_SQL).pl(),
+        "fact_revenue": con.sql(REVENUE_FRAME_SQL).pl(),
+    }
+    for table in COUNT_TABLES:
+        if table_exists(con, table):
+            frames[table] = con.sql(COUNT_FRAME_SQL.format(table=table)).pl()
+    return frames
+
+
+def batch_subject_frames(figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The subject frames of a batch of clean figures, before it is loaded: the batch goes into an
+    in-memory warehouse (same migrations, same subject_facts.sql) so the rules see what the load would write."""
+    con = duckdb.connect()
+    try:
+        io.migrate(con)
+        if not figures.is_empty():
+            frame = figures.with_columns(pl.lit(dt.datetime.now()).alias("loaded_at"),
+                                         pl.lit(None, dtype=pl.Datetime).alias("retired_at"))
+            con.register("_batch", frame)
+            con.execute("INSERT INTO fact_figure BY NAME SELECT * FROM _batch")
+            con.unregister("_batch")
+        con.execute(io.SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
+        return subject_frames(con)
+    finally:
+        con.close()

@@ -1,0 +1,54 @@
+"""The benchmark command, run with tiny sizes into a temp dir so it cannot rot (bench/results.* untouched)."""
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import run as bench_run
+from bench.corpus import default_source_dirs, load_sources, synthetic_document, write_corpus
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return load_sources(default_source_dirs(REPO))
+
+
+def test_synthetic_corpus_is_deterministic_and_extends_by_index(sources, tmp_path):
+    small, large = tmp_path / "small", tmp_path / "large"
+    write_corpus(small, sources, 7, 0, 5)
+    write_corpus(large, sources, 7, 0, 3)
+    write_corpus(large, sources, 7, 3, 8)  # the incremental benchmark appends like this
+    for f in small.iterdir():
+        assert (large / f.name).read_bytes() == f.read_bytes(), f.name
+    assert len((large / "manifest.csv").read_text(encoding="utf-8").splitlines()) == 1 + 8
+    shas = {hashlib.sha256(p.read_bytes()).hexdigest() for p in large.glob("syn_*.txt")}
+    assert len(shas) == 8
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_synthetic_document_differs_from_its_base_but_keeps_its_headline(sources, index):
+    text, base = synthetic_document(sources, 7, index)
+    assert text != base.text
+    assert text.split("\n")[0] == base.text.split("\n")[0]
+
+
+def test_bench_command_writes_results_with_budgets(tmp_path):
+    out = tmp_path / "out"
+    before = {p: p.stat().st_mtime for p in (REPO / "bench").glob("results.*")}
+    code = bench_run.main(["--sizes", "20", "--incremental", "3", "--extraction-bytes", "50000",
+                           "--query-runs", "3", "--out-dir", str(out), "--work-dir", str(tmp_path / "work")])
+    assert code == 0
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["full_loads"][0]["documents"] == 20 and data["full_loads"][0]["returncode"] == 0
+    assert data["incremental_load"]["documents"] == 3 and data["incremental_load"]["returncode"] == 0
+    assert data["full_loads"][0]["peak_rss_mb"] > 50  # a real child process was measured
+    assert {"extraction_chars_per_second", "metric_series_lookup_median_ms"} <= set(data["budgets"])
+    for entry in data["budgets"].values():
+        assert set(entry) >= {"value", "budget", "unit", "ok"} and isinstance(entry["ok"], bool)
+    assert len(data["queries"]) == 3 and all(q["median_ms"] > 0 for q in data["queries"])
+    md = (out / "results.md").read_text(encoding="utf-8")
+    assert "## Budgets" in md and "| 20 |" in md
+    assert {p: p.stat().st_mtime for p in (REPO / "bench").glob("results.*")} == before

@@ -1,0 +1,340 @@
+"""The expectation suites: every rule fails on data that violates it (and names itself), good data passes,
+the seed load passes every ERROR rule, a blocking failure stops the load, failing rows are quarantined,
+and `qcity check` reports and exits accordingly."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from expectations import frames, suites
+from expectations.runner import ERROR, validate_frame
+from expectations.warehouse_checks import WAREHOUSE_SUITES, failed_errors, read_frames, validate_suites
+from tests.conftest import ROOT, materialize_load
+from warehouse.transforms import CLEAN_COLUMNS
+
+DOC_ID = "d" * 64
+TEXT = "2020年长沙市实现地区生产总值5000亿元，合格率98.5%，增长7.5%。"
+
+
+def figure_row(**changes) -> dict:
+    """A clean figure row that passes every row rule; `changes` override fields."""
+    quote = "实现地区生产总值5000亿元"
+    start = TEXT.index(quote)
+    row = {c: None for c in CLEAN_COLUMNS}
+    row.update(
+        figure_id="f1", doc_id=DOC_ID, file="a.txt", region_zh="长沙市", period="2020", year=2020,
+        period_grain="year", kind="actual", metric_zh="地区生产总值", metric_id="gdp.total", category="gdp",
+        value=5000.0, value_max=None, unit_zh="亿元", value_canonical=5000e8, value_max_canonical=None,
+        unit_canonical="yuan", qualifier="exact", quote=quote, char_start=start, char_end=start + len(quote),
+    )
+    row.update(changes)
+    return row
+
+
+def figures_of(rows: list[dict]) -> pl.DataFrame:
+    schema = {"year": pl.Int32, "value": pl.Float64, "value_max": pl.Float64, "value_canonical": pl.Float64,
+              "value_max_canonical": pl.Float64, "char_start": pl.Int64, "char_end": pl.Int64}
+    return pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None).select(CLEAN_COLUMNS)
+
+
+def failed_names(results) -> set[str]:
+    return {r.name for r in results if not r.success}
+
+
+# ---- figures: one case per row rule -----------------------------------------------------------------------
+RATE = dict(category="rate", metric_id=None, unit_zh="%", unit_canonical="percent", value=98.5, value_canonical=98.5,
+            quote="合格率98.5%")
+GROWTH = dict(category="growth_rate", metric_id=None, unit_zh="%", unit_canonical="percent", value=7.5,
+              value_canonical=7.5, quote="增长7.5%")
+
+FIGURE_CASES = [
+    (suites.RATE_PERCENT_WITHIN_0_100, {**RATE, "value": 120.0, "value_canonical": 120.0}),
+    (suites.GROWTH_RATE_WITHIN_BOUNDS, {**GROWTH, "value": 1500.0, "value_canonical": 1500.0}),
+    (suites.VALUE_CANONICAL_NON_NEGATIVE, {"value": -5000.0, "value_canonical": -5000e8}),
+    (suites.VALUE_MAX_NOT_BELOW_VALUE, {"value_max": 4000.0, "value_max_canonical": 4000e8, "qualifier": "range"}),
+    (suites.CATEGORY_IN_VOCABULARY, {"category": "weather"}),
+    (suites.QUALIFIER_IN_VOCABULARY, {"qualifier": "roughly"}),
+    (suites.KIND_IN_VOCABULARY, {"kind": "forecast"}),
+    (suites.PERIOD_IN_VOCABULARY, {"period": "FY2020"}),
+    (suites.REGION_NOT_NULL, {"region_zh": None}),
+    (suites.REGION_IN_DIM_REGION, {"region_zh": "乌有市"}),
+    (suites.QUOTE_NOT_EMPTY, {"quote": ""}),
+    (suites.QUOTE_EQUALS_RAW_TEXT, {"quote": "实现地区生产总值6000亿元"}),
+    (suites.VALUE_CANONICAL_EQUALS_VALUE_TIMES_MULTIPLIER, {"value_canonical": 5000e4}),
+]
+
+
+def _with_offsets(row: dict) -> dict:
+    if row["quote"] and row["quote"] in TEXT:
+        row["char_start"] = TEXT.index(row["quote"])
+        row["char_end"] = row["char_start"] + len(row["quote"])
+    return row
+
+
+def validate_figures(rows: list[dict]):
+    frame = frames.figure_rule_frame(figures_of(rows), {DOC_ID: TEXT}, {"长沙市"})
+    return validate_frame(frame, suites.FIGURE_ROW_RULES, "test_figures")
+
+
+def test_every_figure_rule_has_a_case():
+    assert {name for name, _ in FIGURE_CASES} == {r.name for r in suites.FIGURE_ROW_RULES}
+
+
+def test_good_figures_pass_every_rule():
+    rows = [figure_row(), _with_offsets(figure_row(figure_id="f2", **RATE)),
+            _with_offsets(figure_row(figure_id="f3", **GROWTH))]
+    assert failed_names(validate_figures(rows)) == set()
+
+
+@pytest.mark.parametrize("rule, changes", FIGURE_CASES, ids=[c[0] for c in FIGURE_CASES])
+def test_figure_rule_fails_on_a_violating_row(rule, changes):
+    bad = _with_offsets(figure_row(figure_id="bad", **changes))
+    results = validate_figures([figure_row(), bad])
+    failed = {r.name: r for r in results if not r.success}
+    assert rule in failed
+    assert failed[rule].unexpected_count == 1
+    assert failed[rule].unexpected_rows[0]["figure_id"] == "bad"
+
+
+def test_quarantine_files_each_row_under_the_first_rule_it_failed():
+    from expectations.quarantine import split_quarantine
+
+    bad_rate = _with_offsets(figure_row(figure_id="bad_rate", **{**RATE, "value": 120.0, "value_canonical": 120.0}))
+    bad_kind = figure_row(figure_id="bad_kind", kind="forecast")
+    kept, quarantined = split_quarantine(figures_of([figure_row(), bad_rate, bad_kind]), {DOC_ID: TEXT}, {"长沙市"})
+    assert kept["figure_id"].to_list() == ["f1"]
+    assert [(row["figure_id"], rule) for row, rule in quarantined] == [
+        ("bad_rate", suites.RATE_PERCENT_WITHIN_0_100), ("bad_kind", suites.KIND_IN_VOCABULARY)]
+
+
+# ---- subject facts: the batch goes through the real subject_facts.sql in an in-memory DuckDB --------------
+def gdp(figure_id, value_yi, metric_id="gdp.total", **kw):
+    return figure_row(figure_id=figure_id, metric_id=metric_id, value=value_yi, value_canonical=value_yi * 1e8, **kw)
+
+
+def revenue(figure_id, value_yi):
+    return gdp(figure_id, value_yi, metric_id="revenue.general_budget", category="revenue", metric_zh="一般公共预算收入")
+
+
+def standards(figure_id, value, unit_zh="个"):
+    return figure_row(figure_id=figure_id, category="standard_count", metric_id="standard.national", metric_zh="国家标准",
+                      value=value, value_canonical=value, unit_zh=unit_zh, unit_canonical="count")
+
+
+GOOD_SUBJECT = [gdp("total", 5000), gdp("part", 2000, metric_id="gdp.secondary_industry", metric_zh="第二产业增加值"),
+                revenue("revenue", 300), standards("standards", 12),
+                standards("per_10k", 1.42, unit_zh="件/万人") | {"unit_canonical": "per_10k_people"}]
+
+SUBJECT_CASES = [
+    ("fact_gdp", suites.GDP_RULES, suites.GDP_TOTAL_YEARLY_MAGNITUDE, [gdp("total", 0.05)]),
+    ("fact_gdp", suites.GDP_RULES, suites.GDP_TOTAL_YEARLY_MAGNITUDE, [gdp("total", 5e6)]),
+    ("fact_gdp", suites.GDP_RULES, suites.GDP_PART_NOT_ABOVE_TOTAL,
+     [gdp("total", 5000), gdp("part", 6000, metric_id="gdp.secondary_industry", metric_zh="第二产业增加值")]),
+    ("fact_revenue", suites.REVENUE_RULES, suites.REVENUE_NOT_ABOVE_GDP, [gdp("total", 5000), revenue("revenue", 6000)]),
+    ("fact_standard_count", suites.COUNT_RULES, suites.COUNT_NON_NEGATIVE, [standards("standards", -3)]),
+    ("fact_standard_count", suites.COUNT_RULES, suites.COUNT_IS_INTEGER, [standards("standards", 2.5)]),
+]
+
+
+def test_every_subject_rule_has_a_case():
+    rules = {r.name for r in suites.GDP_RULES + suites.REVENUE_RULES + suites.COUNT_RULES}
+    assert {c[2] for c in SUBJECT_CASES} == rules
+
+
+def test_good_subject_facts_pass():
+    subject = frames.batch_subject_frames(figures_of(GOOD_SUBJECT))
+    for table, rules in (("fact_gdp", suites.GDP_RULES), ("fact_revenue", suites.REVENUE_RULES),
+                         ("fact_standard_count", suites.COUNT_RULES)):
+        assert subject[table].height > 0
+        assert failed_names(validate_frame(subject[table], rules, table)) == set(), table
+
+
+@pytest.mark.parametrize("table, rules, rule, rows", SUBJECT_CASES, ids=[f"{c[2]}-{i}" for i, c in enumerate(SUBJECT_CASES)])
+def test_subject_rule_fails_on_violating_facts(table, rules, rule, rows):
+    subject = frames.batch_subject_frames(figures_of(rows))
+    assert rule in failed_names(validate_frame(subject[table], rules, table))
+
+
+# ---- integrity: mutations of a copy of the seed warehouse, rolled back after reading the frames ------------
+def _suite(name):
+    return next(s for s in WAREHOUSE_SUITES if s.name == name)
+
+
+INTEGRITY_CASES = [
+    (suites.FIGURE_DOCUMENT_RESOLVES, "DELETE FROM dim_document WHERE doc_id = (SELECT min(doc_id) FROM fact_figure)"),
+    (suites.FIGURE_REGION_RESOLVES, "DELETE FROM dim_region WHERE region_zh = (SELECT min(region_zh) FROM fact_figure)"),
+    (suites.FIGURE_METRIC_RESOLVES, "DELETE FROM dim_metric WHERE metric_id = (SELECT min(metric_id) FROM fact_figure)"),
+    (suites.NO_ORPHAN_FIGURES, "UPDATE dim_document SET retired_at = now() WHERE doc_id = (SELECT min(doc_id) FROM fact_figure)"),
+]
+# Keys are primary keys in DuckDB, so duplicates can only reach the rules through a frame.
+UNIQUE_CASES = [
+    (suites.FIGURE_ID_UNIQUE, "fact_figure_integrity"),
+    (suites.DOCUMENT_ID_UNIQUE, "dim_document_keys"),
+    (suites.REGION_KEY_UNIQUE, "dim_region_keys"),
+    (suites.METRIC_KEY_UNIQUE, "dim_metric_keys"),
+    (suites.QUARANTINE_KEY_UNIQUE, "quarantined_figures_keys"),
+]
+
+
+@pytest.fixture(scope="module")
+def seed_copy(seed_load, tmp_path_factory):
+    _, db_path, raw_dir = seed_load
+    copy = tmp_path_factory.mktemp("seed_copy") / "qcity.duckdb"
+    shutil.copy(db_path, copy)
+    return copy, raw_dir
+
+
+@pytest.fixture(scope="module")
+def seed_frames(seed_copy):
+    con = duckdb.connect(str(seed_copy[0]), read_only=True)
+    try:
+        return read_frames(con, seed_copy[1])
+    finally:
+        con.close()
+
+
+def test_every_integrity_rule_has_a_case():
+    names = {r.name for s in WAREHOUSE_SUITES if s.name.endswith(("_integrity", "_keys")) for r in s.rules}
+    assert {c[0] for c in INTEGRITY_CASES} | {c[0] for c in UNIQUE_CASES} == names
+
+
+@pytest.mark.parametrize("rule, mutation", INTEGRITY_CASES, ids=[c[0] for c in INTEGRITY_CASES])
+def test_integrity_rule_fails_on_a_broken_reference(seed_copy, rule, mutation):
+    con = duckdb.connect(str(seed_copy[0]))
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(mutation).fetchall()
+        frame = read_frames(con, None)["fact_figure_integrity"]
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    assert rule in failed_names(validate_frame(frame, suites.FIGURE_INTEGRITY_RULES, "fact_figure_integrity"))
+
+
+@pytest.mark.parametrize("rule, suite_name", UNIQUE_CASES, ids=[c[0] for c in UNIQUE_CASES])
+def test_unique_rule_fails_on_a_duplicate_key(seed_frames, rule, suite_name):
+    frame = seed_frames[suite_name]
+    if frame.is_empty():  # quarantined_figures is empty after the seed load
+        frame = pl.DataFrame({"figure_id": ["f1"], "expectation": ["x"], "file": ["a.txt"], "run_id": ["r"]})
+    duplicated = pl.concat([frame, frame.head(1)])
+    assert rule in failed_names(validate_frame(duplicated, _suite(suite_name).rules, suite_name))
+
+
+def test_conflict_share_warns_above_threshold_and_passes_below():
+    rule = suites.CONFLICT_SHARE_UNDER_THRESHOLD
+    mostly_conflicting = pl.DataFrame({"conflict_flag": [1, 1, 1, 0]})
+    rarely_conflicting = pl.DataFrame({"conflict_flag": [1] + [0] * 9})
+    [bad] = validate_frame(mostly_conflicting, suites.SERIES_RULES, "metric_series")
+    [good] = validate_frame(rarely_conflicting, suites.SERIES_RULES, "metric_series")
+    assert (bad.name, bad.success, bad.severity) == (rule, False, "WARN")
+    assert good.success
+
+
+def test_missing_metric_series_is_skipped_not_failed():
+    outcomes = validate_suites({"metric_series_conflicts": None})
+    skipped = [o for o in outcomes if o.suite.name == "metric_series_conflicts"]
+    assert skipped[0].skipped and skipped[0].results == []
+
+
+# ---- the seed load ---------------------------------------------------------------------------------------
+def test_seed_load_passes_every_error_expectation(seed_frames):
+    outcomes = validate_suites(seed_frames)
+    assert failed_errors(outcomes) == []
+    assert sum(len(o.results) for o in outcomes) >= 30
+
+
+def test_seed_load_check_evaluations_pass_with_numeric_metadata(seed_load):
+    result, _, _ = seed_load
+    evaluations = result.get_asset_check_evaluations()
+    names = {e.check_name for e in evaluations}
+    assert {"figures_clean_expectations", "figures_clean_subject_facts", "fact_figure_rows", "fact_figure_integrity",
+            "fact_gdp_expectations", "fact_revenue_expectations"} <= names
+    blocking_failures = [e.check_name for e in evaluations if not e.passed and e.severity.value == "ERROR"]
+    assert blocking_failures == []
+    rows = next(e for e in evaluations if e.check_name == "fact_figure_rows")
+    assert rows.metadata["rows_checked"].value > 0
+    assert rows.metadata["expectations_passed"].value == len(suites.FIGURE_ROW_RULES)
+
+
+# ---- a real in-process materialization: quarantine and blocking -------------------------------------------
+BAD_DOCUMENT = "2020年，长沙市实现地区生产总值500亿元，第二产业增加值800亿元。全市产品质量监督抽查合格率达120%。\n"
+QUARANTINE_ONLY_DOCUMENT = "2020年，长沙市实现地区生产总值500亿元。全市产品质量监督抽查合格率达120%。\n"
+
+
+def _load_one(tmp_path, text):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "bad.txt").write_text(text, encoding="utf-8")
+    db = tmp_path / "qcity.duckdb"
+    return materialize_load(raw, db), db
+
+
+def _materialized(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def test_failing_rows_are_quarantined_and_the_rest_loads(tmp_path, read_db, monkeypatch):
+    monkeypatch.setenv("QCITY_GX_DOCS", str(tmp_path / "docs"))
+    result, db = _load_one(tmp_path, QUARANTINE_ONLY_DOCUMENT)
+    assert "fact_figure" in _materialized(result)
+    quarantined = read_db(db, "SELECT expectation, run_id, figure->>'quote' FROM quarantined_figures")
+    assert quarantined == [(suites.RATE_PERCENT_WITHIN_0_100, result.run_id, "产品质量监督抽查合格率达120%")]
+    assert read_db(db, "SELECT count(*) FROM fact_figure WHERE category = 'gdp'") == [(1,)]
+    rows_check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "figures_clean_expectations")
+    assert (rows_check.passed, rows_check.severity.value) == (False, "WARN")
+    assert rows_check.metadata[f"quarantined.{suites.RATE_PERCENT_WITHIN_0_100}"].value == 1
+    assert (tmp_path / "docs" / "index.html").is_file()
+
+
+def test_blocking_failure_stops_the_warehouse_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("QCITY_GX_DOCS", str(tmp_path / "docs"))
+    result, db = _load_one(tmp_path, BAD_DOCUMENT)
+    subject = next(e for e in result.get_asset_check_evaluations() if e.check_name == "figures_clean_subject_facts")
+    assert (subject.passed, subject.severity.value) == (False, "ERROR")
+    assert suites.GDP_PART_NOT_ABOVE_TOTAL in subject.description
+    assert subject.metadata[f"failing_rows.{suites.GDP_PART_NOT_ABOVE_TOTAL}"].value == 1
+    assert "figures_clean" in _materialized(result)
+    assert "fact_figure" not in _materialized(result)
+    if db.exists():  # the figures step may create the file; the load transaction must not have run
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            assert con.execute("SELECT count(*) FROM fact_figure").fetchall() == [(0,)]
+        finally:
+            con.close()
+
+
+# ---- qcity check -----------------------------------------------------------------------------------------
+def _qcity_check(db: Path, raw: Path, docs: Path):
+    return subprocess.run([str(Path(sys.executable).with_name("qcity")), "check", "--db", str(db), "--raw", str(raw),
+                           "--docs", str(docs)], capture_output=True, text=True, cwd=ROOT, timeout=180)
+
+
+def test_qcity_check_prints_every_expectation_and_exits_1_on_an_error(seed_copy, tmp_path):
+    # One subprocess (GX import costs seconds): the seed passes everything else, one broken row fails one rule.
+    # The exit-0 path on the seed is covered by tests/test_cli.py and test_seed_load_passes_every_error_expectation.
+    db, raw = seed_copy
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(db, broken)
+    con = duckdb.connect(str(broken))
+    con.execute("UPDATE fact_figure SET kind = 'forecast' WHERE figure_id = (SELECT min(figure_id) FROM fact_figure)").fetchall()
+    con.close()
+    run = _qcity_check(broken, raw, tmp_path / "docs")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"FAIL  [ERROR] fact_figure_rows.{suites.KIND_IN_VOCABULARY}: 1 failing" in run.stdout
+    assert suites.KIND_IN_VOCABULARY in run.stderr
+    for rule in suites.FIGURE_ROW_RULES + suites.GDP_RULES + suites.REVENUE_RULES + suites.FIGURE_INTEGRITY_RULES:
+        if rule.name != suites.KIND_IN_VOCABULARY:
+            assert f"PASS  [ERROR] " in run.stdout and f".{rule.name}: 0 failing" in run.stdout, rule.name
+    assert f"Data Docs: {tmp_path / 'docs' / 'index.html'}" in run.stdout
+    assert (tmp_path / "docs" / "index.html").is_file()
+
+
+def test_error_rules_are_the_blocking_ones():
+    for suite in WAREHOUSE_SUITES:
+        assert suite.blocking == any(r.severity == ERROR for r in suite.rules), suite.name
