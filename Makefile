@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SHARED ?= ../shared
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test score ui clean report-prereqs
+.PHONY: setup demo test score ui clean report-prereqs bench
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\n' > $@
+	printf 'telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    tag_concurrency_limits:\n      - key: qcity/load\n        limit: 1\n' > $@
 
 demo: setup
 	$(BIN)/qcity load
@@ -40,6 +40,9 @@ score: setup
 	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/seed_gold.csv --pred out/seed_pred.csv --docs $(SHARED)/corpus/seed
 	@echo "== dev"; $(BIN)/qcity extract $(SHARED)/corpus/dev --manifest $(SHARED)/corpus/dev/index.csv --out out/dev_pred.csv 2>/dev/null; \
 	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/dev_gold.csv --pred out/dev_pred.csv --docs $(SHARED)/corpus/dev
+
+bench: setup  # synthetic 100/1,000/10,000-document loads and more: writes bench/results.md and .json (~15 min)
+	$(BIN)/python -m bench.run
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml

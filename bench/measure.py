@@ -74,7 +74,15 @@ def measure_extraction(sources: list[SourceDocument], min_bytes: int) -> Extract
 # ---------------------------------------------------------------- a load, as a subprocess of the CLI
 
 # Dagster's DEBUG event log: 'STEP_SUCCESS - Finished execution of step "figures" in 3.71s.'
-_STEP_DONE = re.compile(r'Finished execution of step "(\w+)" in ([\d.]+)(m?s)')
+# (long steps read "in 4m4s"; short ones "in 321ms")
+_STEP_DONE = re.compile(r'Finished execution of step "(\w+)" in ((?:\d+h)?(?:\d+m(?!s))?(?:[\d.]+m?s)?)')
+_DURATION_PART = re.compile(r"([\d.]+)(h|ms|m|s)")
+_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def duration_seconds(text: str) -> float:
+    """Dagster's step duration ('4m4s', '3.71s', '321ms', '1h2m') in seconds."""
+    return sum(float(v) * _SECONDS[u] for v, u in _DURATION_PART.findall(text))
 
 
 @dataclass
@@ -127,8 +135,8 @@ def run_load_subprocess(raw_dir: Path, db_path: Path, documents: int, dagster_ho
     log.close()
     output = log_path.read_text(encoding="utf-8", errors="replace")
     steps = {}
-    for name, value, unit in _STEP_DONE.findall(output):
-        steps[name] = float(value) / (1000 if unit == "ms" else 1)
+    for name, duration in _STEP_DONE.findall(output):
+        steps[name] = duration_seconds(duration)
     summary = "\n".join(line for line in output.splitlines() if line.startswith(("qcity load", "  ")))
     return LoadResult(documents, wall, _children_cpu() - usage_before, peak[0], proc.returncode, steps, summary)
 

@@ -103,6 +103,8 @@ def _load_json(r: LoadResult) -> dict:
             "step_seconds": {k: round(v, 2) for k, v in r.step_seconds.items()}}
 
 
+_STAGE_STEPS = ("raw_documents", "figures", "figures_clean", "warehouse_tables", "analyst_report")
+
 _LABELS = {
     "extraction_chars_per_second": ("Extraction throughput, one core", "≥"),
     "full_load_10000_seconds": ("Full load, 10,000 documents, wall time", "≤"),
@@ -125,7 +127,8 @@ def _markdown(d: dict, sample_document: str) -> str:
         f"Python {m['python']}, {m['os']}; load average at the end {m['load_average_at_end']} "
         "(the machine is shared: wall times include waiting for a core).",
         f"Command: `make bench` (`.venv/bin/python -m bench.run`), seed {d['seed']}, {d['source_documents']} real "
-        f"source documents, {d['elapsed_seconds']:.0f} s in all.",
+        f"source documents, {d['elapsed_seconds']:.0f} s in all. Where the time goes and what was fixed: "
+        "`bench/profile.md`.",
         "",
         "## Budgets",
         "",
@@ -156,23 +159,32 @@ def _markdown(d: dict, sample_document: str) -> str:
         "real ones, numbers varied, seeded) loaded end to end by a subprocess `qcity load --raw DIR --db DB` into a "
         "fresh DuckDB; peak RSS is the child's, polled every 50 ms.",
         "",
-        "| documents | corpus MB | wall s | CPU s | ms / document | peak RSS MiB | ingest s | extract s | clean s | load s | checks s | exit |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|",
+        "| documents | corpus MB | wall s | CPU s | ms / document | peak RSS MiB | ingest s | extract s | clean s | load s | checks s | report s | exit |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|",
     ]
     rows = d["full_loads"] + ([dict(d["incremental_load"], label=f"+{d['incremental_load']['documents']} into "
                                     f"{d['incremental_load']['into']:,}")] if d["incremental_load"] else [])
     for r in rows:
         steps = r["step_seconds"]
-        checks = sum(v for k, v in steps.items() if k not in ("raw_documents", "figures", "figures_clean", "warehouse_tables"))
+        checks = sum(v for k, v in steps.items() if k not in _STAGE_STEPS)
         lines.append(
             f"| {r.get('label', format(r['documents'], ','))} | {r['corpus_bytes'] / 1e6:.1f} | {r['wall_seconds']:.1f} | "
             f"{r['cpu_seconds']:.1f} | {r['ms_per_document']:.1f} | {r['peak_rss_mb']:.0f} | "
             f"{steps.get('raw_documents', 0):.1f} | {steps.get('figures', 0):.1f} | {steps.get('figures_clean', 0):.1f} | "
-            f"{steps.get('warehouse_tables', 0):.1f} | {checks:.1f} | {r['returncode']} |")
+            f"{steps.get('warehouse_tables', 0):.1f} | {checks:.1f} | {steps.get('analyst_report', 0):.1f} | {r['returncode']} |")
+    full = d["full_loads"]
+    if len(full) > 1:
+        steps = [f"{a['documents']:,} → {b['documents']:,}: "
+                 f"{1000 * (b['wall_seconds'] - a['wall_seconds']) / (b['documents'] - a['documents']):.1f} ms"
+                 for a, b in zip(full, full[1:])]
+        lines += ["", "Marginal wall time per added document (the fixed cost of a run — start-up, checks over the "
+                  "whole warehouse, the report — drops out): " + "; ".join(steps) + "."]
     lines += [
         "",
-        "Stage columns are Dagster step durations (`STEP_SUCCESS` events); \"checks\" sums the asset-check steps. "
-        "Wall time also includes Python start-up, imports and building the Definitions (a few seconds).",
+        "Stage columns are Dagster step durations (`STEP_SUCCESS` events); \"checks\" sums the asset-check steps, "
+        "\"report\" is the `analyst_report` asset. Wall time also includes Python start-up, imports and building the "
+        "Definitions (a few seconds). CPU s is the child's user + system time: above wall time when extraction "
+        "runs in worker processes (batches of 400+ documents, one worker per core; `extraction/batch.py`).",
         "",
         f"## Query latency (median of {d['query_runs']} runs, warm, read-only connection)",
         "",

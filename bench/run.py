@@ -81,9 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         raw, db = work / f"raw_{largest}", work / f"w_{largest}.duckdb"
         incremental = None
         if args.incremental > 0:
-            write_corpus(raw, sources, args.seed, largest, largest + args.incremental)
+            added = write_corpus(raw, sources, args.seed, largest, largest + args.incremental)
             incremental = run_load_subprocess(raw, db, args.incremental, work / "dagster_home",
                                               log_path=work / f"load_{largest}_plus_{args.incremental}.log")
+            incremental.corpus_bytes = added
             say(f"incremental +{args.incremental} into {largest}: {incremental.wall_seconds:.1f}s, "
                 f"exit {incremental.returncode}; steps {incremental.step_seconds}")
 

@@ -11,6 +11,9 @@ nightly_load_job = define_asset_job(
     description="Scan raw/, extract new and changed documents (or only the files named in the figures config), "
                 "clean, load DuckDB, run every check.",
     op_retry_policy=TRANSIENT_RETRY,
+    # With `concurrency: runs: tag_concurrency_limits: [{key: qcity/load, limit: 1}]` in dagster.yaml
+    # (make setup writes it) the daemon queues scheduled and sensor runs one at a time.
+    run_tags={"qcity/load": "warehouse"},
 )
 
 

@@ -10,12 +10,23 @@ import duckdb
 from dagster import ConfigurableResource
 
 from warehouse import io
-from warehouse.locking import db_lock_path, hold
+from warehouse.locking import WarehouseBusy, db_lock_path, hold
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = PROJECT_ROOT / "warehouse" / "qcity.duckdb"
 DEFAULT_RAW = PROJECT_ROOT / "raw"
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _connect_or_busy(db_path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection; a process outside qcity's lock (another DuckDB client) holding the file is reported
+    as WarehouseBusy (a clear message, and a transient error the retry policy retries) — not DuckDB's traceback."""
+    try:
+        return io.connect(db_path, read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseBusy(f"{db_path} is open in another program (DuckDB allows one writer): {exc}") from exc
 
 
 class WarehouseResource(ConfigurableResource):
@@ -27,7 +38,7 @@ class WarehouseResource(ConfigurableResource):
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with hold(db_lock_path(self.db_path), self.lock_timeout_s, "write the warehouse"):
-            con = io.connect(self.db_path)
+            con = _connect_or_busy(self.db_path, read_only=False)
             try:
                 yield con
             finally:
@@ -40,7 +51,7 @@ class WarehouseResource(ConfigurableResource):
             yield None
             return
         with hold(db_lock_path(self.db_path), self.lock_timeout_s, "read the warehouse"):
-            con = io.connect(self.db_path, read_only=True)
+            con = _connect_or_busy(self.db_path, read_only=True)
             try:
                 yield con
             finally:

@@ -1,4 +1,5 @@
 """The benchmark command, run with tiny sizes into a temp dir so it cannot rot (bench/results.* untouched)."""
+import csv
 import hashlib
 import json
 from pathlib import Path
@@ -7,6 +8,7 @@ import pytest
 
 from bench import run as bench_run
 from bench.corpus import default_source_dirs, load_sources, synthetic_document, write_corpus
+from bench.measure import _STEP_DONE, duration_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,9 +23,10 @@ def test_synthetic_corpus_is_deterministic_and_extends_by_index(sources, tmp_pat
     write_corpus(small, sources, 7, 0, 5)
     write_corpus(large, sources, 7, 0, 3)
     write_corpus(large, sources, 7, 3, 8)  # the incremental benchmark appends like this
-    for f in small.iterdir():
+    for f in small.glob("syn_*.txt"):
         assert (large / f.name).read_bytes() == f.read_bytes(), f.name
-    assert len((large / "manifest.csv").read_text(encoding="utf-8").splitlines()) == 1 + 8
+    with (large / "manifest.csv").open(encoding="utf-8", newline="") as f:
+        assert [r["file"] for r in csv.DictReader(f)] == [f"syn_{i:06d}.txt" for i in range(8)]
     shas = {hashlib.sha256(p.read_bytes()).hexdigest() for p in large.glob("syn_*.txt")}
     assert len(shas) == 8
 
@@ -52,3 +55,14 @@ def test_bench_command_writes_results_with_budgets(tmp_path):
     md = (out / "results.md").read_text(encoding="utf-8")
     assert "## Budgets" in md and "| 20 |" in md
     assert {p: p.stat().st_mtime for p in (REPO / "bench").glob("results.*")} == before
+
+
+@pytest.mark.parametrize("line, seconds", [
+    ('Finished execution of step "figures" in 4m4s.', 244.0),
+    ('Finished execution of step "figures" in 3.71s.', 3.71),
+    ('Finished execution of step "figures" in 321ms.', 0.321),
+    ('Finished execution of step "figures" in 1h2m.', 3720.0),
+])
+def test_dagster_step_durations_are_read_in_seconds(line, seconds):
+    (name, duration), = _STEP_DONE.findall(line)
+    assert name == "figures" and duration_seconds(duration) == pytest.approx(seconds)

@@ -328,9 +328,12 @@ def test_qcity_check_prints_every_expectation_and_exits_1_on_an_error(seed_copy,
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"FAIL  [ERROR] fact_figure_rows.{suites.KIND_IN_VOCABULARY}: 1 failing" in run.stdout
     assert suites.KIND_IN_VOCABULARY in run.stderr
-    for rule in suites.FIGURE_ROW_RULES + suites.GDP_RULES + suites.REVENUE_RULES + suites.FIGURE_INTEGRITY_RULES:
-        if rule.name != suites.KIND_IN_VOCABULARY:
-            assert f"PASS  [ERROR] " in run.stdout and f".{rule.name}: 0 failing" in run.stdout, rule.name
+    for suite in WAREHOUSE_SUITES:
+        if f"SKIP  [ERROR] {suite.name}:" in run.stdout or f"SKIP  [WARN] {suite.name}:" in run.stdout:
+            continue  # a table another part of the warehouse has not created yet
+        for rule in suite.rules:
+            if rule.name != suites.KIND_IN_VOCABULARY:
+                assert f"PASS  [{rule.severity}] {suite.name}.{rule.name}: 0 failing" in run.stdout, rule.name
     assert f"Data Docs: {tmp_path / 'docs' / 'index.html'}" in run.stdout
     assert (tmp_path / "docs" / "index.html").is_file()
 

@@ -170,3 +170,45 @@ def test_the_graph_runs_under_the_multiprocess_executor(warehouse_copy, tmp_path
     assert {"raw_documents", "figures", "figures_clean", "warehouse_tables"} <= steps.keys()
     assert len(set(steps.values())) == len(steps) and os.getpid() not in steps.values()  # a process per step
     assert active_files(db) == ["a.txt", "b.txt"]
+
+
+def _doc(file: str):
+    from extraction.sources import RawDocument
+
+    return RawDocument(file, f"sha-{file}", 1, "utf_8", "x")
+
+
+@pytest.mark.parametrize("only_files, extract, idle", [
+    (None, ["n1.txt", "n2.txt", "c1.txt"], []),       # unset: every new and changed document
+    ([], [], []),                                     # a removal-only sensor run extracts nothing
+    (["n2.txt"], ["n2.txt"], []),                      # --only one new document
+    (["c1.txt", "u1.txt"], ["c1.txt"], ["u1.txt"]),    # an unchanged file has nothing to extract
+])
+def test_restrict_plan(only_files, extract, idle):
+    from assets.extract import restrict_plan
+    from warehouse.io import LoadPlan
+
+    plan = LoadPlan(new=[_doc("n1.txt"), _doc("n2.txt")], changed=[_doc("c1.txt")], unchanged=[_doc("u1.txt")],
+                    removed=["r1.txt"])
+    restricted, not_extracted = restrict_plan(plan, only_files)
+    assert [d.file for d in restricted.to_extract] == extract
+    assert not_extracted == idle
+    assert restricted.removed == ["r1.txt"] and restricted.unchanged == plan.unchanged  # retirement still full-scan
+
+
+def test_progress_off_a_terminal_is_plain_log_lines():
+    from orchestration.progress import document_progress
+
+    lines: list[str] = []
+    with document_progress(20, "extracting", lines.append) as advance:
+        for i in range(20):
+            advance(f"{i}.txt")
+    assert [line.split(" (")[0] for line in lines] == [f"extracting: {n}/20 documents" for n in range(2, 21, 2)]
+
+
+def test_daemon_runs_retry_transient_errors_and_queue_one_load_at_a_time():
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("nightly_load_job")
+    assert job.run_tags["qcity/load"] == "warehouse"
+    assert job.op_retry_policy.max_retries >= 1  # every step; raw_documents and figures also carry their own

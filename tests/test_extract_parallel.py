@@ -1,0 +1,58 @@
+"""A large batch is extracted by worker processes; the result is the same as one process's, in order."""
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import default_source_dirs, load_sources, synthetic_document
+from extraction import batch as batch_module
+from extraction.batch import extract_documents, extraction_workers
+from extraction.sources import RawDocument
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _raw_documents(n: int) -> list[RawDocument]:
+    sources = load_sources(default_source_dirs(REPO))
+    docs = []
+    for i in range(n):
+        text, base = synthetic_document(sources, 3, i)
+        docs.append(RawDocument(f"syn_{i}.txt", hashlib.sha256(text.encode()).hexdigest(), len(text), "utf-8", text,
+                                base.url, base.title, base.published))
+    docs.append(RawDocument("empty.txt", "0" * 64, 0, "utf-8", ""))
+    return docs
+
+
+def test_workers_give_the_same_batch_in_the_same_order(monkeypatch):
+    docs = _raw_documents(30)
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN_DOCUMENTS", 10)
+    monkeypatch.setattr(batch_module, "CHUNK_DOCUMENTS", 7)
+    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", "1")
+    one = extract_documents(docs)
+    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", "2")
+    seen = []
+    two = extract_documents(docs, seen.append)
+    assert one.rows and two.rows == one.rows
+    assert two.regions == one.regions and two.failures == one.failures
+    assert seen == [d.file for d in docs]  # progress: every document once, in order
+
+
+@pytest.mark.parametrize("documents, setting, expected", [
+    (10, "", 1),          # a small batch stays in process
+    (10_000, "1", 1),     # switched off
+    (10_000, "3", 3),     # set explicitly
+])
+def test_extraction_workers(monkeypatch, documents, setting, expected):
+    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", setting)
+    assert extraction_workers(documents) == expected
+
+
+def test_extraction_workers_default_is_one_per_core(monkeypatch):
+    monkeypatch.delenv("QCITY_EXTRACT_WORKERS", raising=False)
+    assert extraction_workers(10_000) >= 1
+
+
+def test_a_bad_worker_setting_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", "many")
+    with pytest.raises(ValueError, match="QCITY_EXTRACT_WORKERS"):
+        extraction_workers(10_000)
