@@ -44,6 +44,26 @@ def materialize_load(raw_dir: Path, db_path: Path):
     )
 
 
+def reload_copy(db_path: Path, raw_dir: Path, copy_path: Path) -> tuple[dict, dict, list[tuple]]:
+    """Load raw_dir again into a copy of db_path: (checksums before, checksums after, load_runs rows)."""
+    import duckdb
+
+    from warehouse.io import table_checksums
+
+    shutil.copy(db_path, copy_path)
+    con = duckdb.connect(str(copy_path), read_only=True)
+    before = table_checksums(con)
+    con.close()
+    assert materialize_load(raw_dir, copy_path).success
+    con = duckdb.connect(str(copy_path), read_only=True)
+    try:
+        after = table_checksums(con)
+        runs = con.execute("SELECT documents_new, figures_inserted FROM load_runs ORDER BY started_at").fetchall()
+    finally:
+        con.close()
+    return before, after, runs
+
+
 @pytest.fixture(scope="session")
 def seed_load(tmp_path_factory):
     """The embedded raw/ loaded once into a temporary warehouse: (result, db_path, raw_dir)."""

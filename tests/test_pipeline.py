@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import materialize_load
+from tests.conftest import materialize_load, reload_copy
 
 pytestmark = pytest.mark.usefixtures("seed_load")
 
@@ -49,22 +49,8 @@ def test_rate_check_ran_and_passed(seed_load):
     assert evaluations.get("figures_clean_expectations") is True
 
 
-def test_reload_of_unchanged_raw_changes_nothing(seed_load, tmp_path, read_db):
-    import duckdb
-    import shutil
-
-    from warehouse.io import table_checksums
-
+def test_reload_of_unchanged_raw_changes_nothing(seed_load, tmp_path):
     _, db, raw = seed_load
-    copy = tmp_path / "copy.duckdb"
-    shutil.copy(db, copy)
-    con = duckdb.connect(str(copy), read_only=True)
-    before = table_checksums(con)
-    con.close()
-    assert materialize_load(raw, copy).success
-    con = duckdb.connect(str(copy), read_only=True)
-    after = table_checksums(con)
-    runs = con.execute("SELECT documents_new, figures_inserted FROM load_runs ORDER BY started_at").fetchall()
-    con.close()
+    before, after, runs = reload_copy(db, raw, tmp_path / "copy.duckdb")
     assert before == after
     assert runs[-1] == (0, 0)

@@ -8,8 +8,7 @@ import shutil
 import duckdb
 import pytest
 
-from tests.conftest import materialize_load
-from warehouse.io import table_checksums
+from tests.conftest import materialize_load, reload_copy
 
 EDITED, REMOVED, ADDED = "s09.txt", "s01.txt", "zhuhai_2020_flash.txt"
 # A second source for 珠海市's 2020 GDP that disagrees with s07 (3481.94亿元) by far more than rounding.
@@ -113,14 +112,6 @@ def test_disagreeing_sources_set_conflict(changed_load, read_db):
 
 def test_reload_after_change_is_idempotent(changed_load, tmp_path):
     db, _, raw = changed_load
-    copy = tmp_path / "again.duckdb"
-    shutil.copy(db, copy)
-    con = duckdb.connect(str(copy), read_only=True)
-    before = table_checksums(con)
-    con.close()
-    assert materialize_load(raw, copy).success
-    con = duckdb.connect(str(copy), read_only=True)
-    after = table_checksums(con)
-    con.close()
+    before, after, _ = reload_copy(db, raw, tmp_path / "again.duckdb")
     assert {"fact_figure", "dim_document", "fact_rate"} <= set(before)
     assert after == before
