@@ -3,6 +3,7 @@
 import dataclasses
 import time
 
+import polars as pl
 from dagster import AssetExecutionContext, Config, asset
 from pydantic import Field
 
@@ -51,11 +52,12 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, raw_documents
         context.log.warning(f"--only {file}: not a new or changed readable document in raw/; nothing to extract")
     started = time.perf_counter()
     with document_progress(len(plan.to_extract), "extracting", context.log.info) as advance:
-        batch = extract_documents(plan.to_extract, advance)
+        batch = extract_documents(plan.to_extract, advance, tabulate=figures_frame)
     for file, _, reason in batch.failures:
         context.log.error(f"extraction failed for {file}: {reason}")
+    frame = pl.concat(batch.tables) if batch.tables else figures_frame([])
     context.log.info(
-        f"extract: {len(batch.rows)} figures from {len(plan.to_extract)} documents "
+        f"extract: {frame.height} figures from {len(plan.to_extract)} documents "
         f"({len(plan.unchanged)} unchanged, {len(plan.removed)} removed, {len(batch.failures)} failed) "
         f"in {time.perf_counter() - started:.2f}s"
     )
@@ -63,10 +65,10 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, raw_documents
         "documents_extracted": len(plan.to_extract),
         "documents_unchanged": len(plan.unchanged),
         "documents_removed": len(plan.removed),
-        "figures": len(batch.rows),
+        "figures": frame.height,
         "extraction_failures": len(batch.failures),
         "extractor_version": EXTRACTOR_VERSION,
         "only_files": "all" if config.only_files is None else len(config.only_files),
     })
-    return LoadBatch(raw_documents, plan, EXTRACTOR_VERSION, figures_frame(batch.rows), batch.regions, batch.failures)
+    return LoadBatch(raw_documents, plan, EXTRACTOR_VERSION, frame, batch.regions, batch.failures)
 

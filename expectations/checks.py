@@ -2,7 +2,9 @@
 
 figures_clean has two blocking checks (its row rules — failing rows are quarantined, a WARN — and the
 subject-fact rules on what the load would write, an ERROR that stops the load). The warehouse tables are
-checked after the load by one multi-asset check that reads DuckDB once and builds the Data Docs.
+checked after the load by one multi-asset check that reads DuckDB once and builds the Data Docs: in a load
+run its row rules read the rows that run wrote, its rules across rows read whole tables
+(expectations/warehouse_checks.py ROW_SCOPED_SUITES); run on its own, it reads everything.
 """
 
 import json
@@ -22,8 +24,8 @@ from assets.facts import WAREHOUSE_TABLES
 from expectations import frames, suites
 from expectations.docs import DocsRecorder, docs_dir_from_env
 from expectations.quarantine import known_region_names
-from expectations.runner import ERROR, RuleResult, validate_frame
-from expectations.warehouse_checks import WAREHOUSE_SUITES, read_frames, validate_suites
+from expectations.runner import ERROR, RuleResult, validate_chunks, validate_frame
+from expectations.warehouse_checks import WAREHOUSE_SUITES, check_scope, read_frames, validate_suites
 from orchestration.resources import RawFolderResource, WarehouseResource
 from warehouse.load_batch import LoadBatch
 
@@ -69,18 +71,18 @@ def to_check_result(results: list[RuleResult], rows: int, extra: dict | None = N
              description="Row-level figure rules. Failing rows were quarantined (WARN); a failing kept row is an ERROR.")
 def figures_clean_expectations(context: AssetCheckExecutionContext, figures_clean: LoadBatch) -> AssetCheckResult:
     raw_texts = {d.doc_id: d.text for d in figures_clean.scan.documents}
-    frame = frames.figure_rule_frame(figures_clean.figures, raw_texts, known_region_names())
-    results = validate_frame(frame, suites.FIGURE_ROW_RULES, "figures_clean")
+    chunks = frames.figure_rule_chunks(figures_clean.figures, raw_texts, known_region_names())
+    results, rows = validate_chunks((chunk for _, chunk in chunks), suites.FIGURE_ROW_RULES, "figures_clean")
     quarantined = Counter(rule for _, rule in figures_clean.quarantined)
     extra = {"quarantined_rows": len(figures_clean.quarantined),
              **{f"quarantined.{r.name}": quarantined.get(r.name, 0) for r in suites.FIGURE_ROW_RULES}}
     kept_failures = [r for r in results if not r.success]
     if kept_failures or not quarantined:
-        return to_check_result(results, frame.height, extra)
+        return to_check_result(results, rows, extra)
     sample = [{"expectation": rule, **row} for row, rule in figures_clean.quarantined[:SAMPLE_ROWS]]
     return AssetCheckResult(
         passed=False, severity=AssetCheckSeverity.WARN,
-        metadata={**check_metadata(results, frame.height), **extra,
+        metadata={**check_metadata(results, rows), **extra,
                   "failing_rows": len(figures_clean.quarantined),
                   "sample_failing_rows": MetadataValue.json(_json(sample))},
         description="quarantined: " + ", ".join(f"{n} × {rule}" for rule, n in sorted(quarantined.items())),
@@ -110,15 +112,17 @@ _CHECKED = [s for s in WAREHOUSE_SUITES if s.asset in WAREHOUSE_TABLES]
 )
 def warehouse_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseResource, raw_folder: RawFolderResource):
     with warehouse.read() as con:
-        frames_by_suite = read_frames(con, raw_folder.path)
+        scope = check_scope(con, context.run.run_id)
+        frames_by_suite = read_frames(con, raw_folder.path, scope)
+    context.log.info(f"warehouse checks: row rules on the {scope.label}; rules across rows on whole tables")
     recorder = DocsRecorder()
-    outcomes = validate_suites(frames_by_suite, recorder)
+    outcomes = validate_suites(frames_by_suite, recorder, scope)
     docs = recorder.build(docs_dir_from_env(), run_name=context.run.run_id)
     context.log.info(f"Great Expectations Data Docs: {docs}")
     by_name = {o.suite.name: o for o in outcomes}
     for suite in _CHECKED:
         outcome = by_name[suite.name]
-        extra = {"data_docs": MetadataValue.path(str(docs))}
+        extra = {"data_docs": MetadataValue.path(str(docs)), "scope": outcome.scope}
         if outcome.skipped:
             extra["skipped"] = outcome.skipped
         yield to_check_result(outcome.results, outcome.rows, extra, asset_key=suite.asset, check_name=suite.name)

@@ -45,11 +45,15 @@ class DocsRecorder:
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }}
         run_id = RunIdentifier(run_name=run_name or "qcity-check", run_time=dt.datetime.now(dt.timezone.utc))
+        parts: dict[str, int] = {}
         for suite, validation in self.validations:
             context.suites.add_or_update(suite)
+            # a suite validated chunk by chunk (expectations/frames.py figure_rule_chunks) has one page per chunk
+            parts[suite.name] = parts.get(suite.name, 0) + 1
+            batch = suite.name if parts[suite.name] == 1 else f"{suite.name}_part{parts[suite.name]}"
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
-                run_id=run_id, batch_identifier=suite.name)
+                run_id=run_id, batch_identifier=batch)
             context.validation_results_store.set(key, validation)
         context.build_data_docs(site_names=[SITE_NAME])
         return folder / "index.html"

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from expectations.frames import figure_rule_frame
+from expectations.frames import figure_rule_chunks
 from expectations.runner import ERROR, failing_indices
 from expectations.suites import FIGURE_ROW_RULES
 
@@ -26,14 +26,15 @@ def split_quarantine(clean: pl.DataFrame, raw_texts: dict[str, str],
     if clean.is_empty():
         return clean, []
     regions = known_region_names() if region_names is None else region_names
-    frame = figure_rule_frame(clean, raw_texts, regions)
     failed: dict[int, str] = {}
-    failing = failing_indices(frame, QUARANTINE_RULES, "figures_clean")
-    for rule in QUARANTINE_RULES:  # in suite order, so a row is filed under the first rule it failed
-        for pos in failing.get(rule.name, []):
-            failed.setdefault(pos, rule.name)
+    for offset, frame in figure_rule_chunks(clean, raw_texts, regions):
+        failing = failing_indices(frame, QUARANTINE_RULES, "figures_clean")
+        for rule in QUARANTINE_RULES:  # in suite order, so a row is filed under the first rule it failed
+            for pos in failing.get(rule.name, []):
+                failed.setdefault(offset + pos, rule.name)
     if not failed:
         return clean, []
-    mask = pl.Series([i not in failed for i in range(clean.height)])
-    rows = clean.to_dicts()
-    return clean.filter(mask), [(rows[i], rule) for i, rule in sorted(failed.items())]
+    positions = sorted(failed)
+    rows = clean[positions].to_dicts()   # only the failing rows become Python dicts (the batch may hold 300,000)
+    kept = clean.with_row_index("_row").filter(~pl.col("_row").is_in(positions)).drop("_row")
+    return kept, [(row, failed[i]) for row, i in zip(rows, positions)]

@@ -10,7 +10,7 @@ import polars as pl
 
 from expectations import frames, suites
 from expectations.docs import DocsRecorder
-from expectations.runner import Rule, RuleResult, validate_frame
+from expectations.runner import Rule, RuleResult, validate_chunks, validate_frame
 from warehouse.io import connect
 from warehouse.locking import db_lock_path, hold
 
@@ -37,20 +37,57 @@ WAREHOUSE_SUITES: list[WarehouseSuite] = [
 ]
 
 
+# The suites whose rules are about one row alone. A loaded figure row never changes (a changed document
+# retires its rows and loads new ones), so a load validates these on the rows it wrote; every other suite
+# compares rows with each other or with other tables and always reads the whole table.
+ROW_SCOPED_SUITES = ("fact_figure_rows",)
+
+
 @dataclass
 class SuiteOutcome:
     suite: WarehouseSuite
     results: list[RuleResult]
     rows: int
     skipped: str = ""   # why the suite did not run (e.g. metric_series does not exist yet)
+    scope: str = "whole table"
 
 
-def read_frames(con: duckdb.DuckDBPyConnection, raw_dir: str | Path | None) -> dict[str, pl.DataFrame | None]:
-    """suite name → the frame it validates (None: the table does not exist in this warehouse)."""
+@dataclass(frozen=True)
+class CheckScope:
+    """Which active figures the row-scoped suites read: all of them, or those of the documents one load wrote."""
+
+    run_id: str | None = None
+    documents: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.run_id is None:
+            return "whole table"
+        return f"rows of the {self.documents} documents loaded by run {self.run_id}"
+
+
+def check_scope(con: duckdb.DuckDBPyConnection, run_id: str | None) -> CheckScope:
+    """The rows a run wrote when `run_id` names a load recorded in load_runs; otherwise the whole warehouse
+    (a check run on its own, `qcity check`, the report)."""
+    if run_id is None or not con.execute("SELECT count(*) FROM load_runs WHERE run_id = ?", [run_id]).fetchall()[0][0]:
+        return CheckScope()
+    documents = con.execute("SELECT count(*) FROM dim_document WHERE load_run_id = ? AND retired_at IS NULL",
+                            [run_id]).fetchall()[0][0]
+    return CheckScope(run_id, documents)
+
+
+def read_frames(con: duckdb.DuckDBPyConnection, raw_dir: str | Path | None,
+                scope: CheckScope = CheckScope()) -> dict[str, pl.DataFrame | frames.FigureRows | None]:
+    """suite name → the frame it validates (None: the table does not exist in this warehouse; the figure
+    rows come as FigureRows, whose rule frames are built chunk by chunk)."""
     regions = {r[0] for r in con.execute("SELECT region_zh FROM dim_region").fetchall()}
-    active = con.sql("SELECT * FROM fact_figure WHERE retired_at IS NULL ORDER BY figure_id").pl()
-    out: dict[str, pl.DataFrame | None] = {
-        "fact_figure_rows": frames.figure_rule_frame(active, frames.raw_texts_of(con, raw_dir), regions),
+    loaded_by_run = ("" if scope.run_id is None else
+                     " AND doc_id IN (SELECT doc_id FROM dim_document WHERE load_run_id = $run_id)")
+    active = con.sql(f"SELECT * FROM fact_figure WHERE retired_at IS NULL{loaded_by_run} ORDER BY figure_id",
+                     params={"run_id": scope.run_id} if scope.run_id is not None else None).pl()
+    texts = frames.raw_texts_of(con, raw_dir, set(active["doc_id"].unique().to_list()))
+    out: dict[str, pl.DataFrame | frames.FigureRows | None] = {
+        "fact_figure_rows": frames.FigureRows(active, texts, regions),
         "fact_figure_integrity": con.sql(frames.FIGURE_INTEGRITY_SQL).pl(),
         "metric_series_conflicts": (con.sql(frames.SERIES_FRAME_SQL).pl()
                                     if frames.table_exists(con, "metric_series") else None),
@@ -63,14 +100,20 @@ def read_frames(con: duckdb.DuckDBPyConnection, raw_dir: str | Path | None) -> d
     return out
 
 
-def validate_suites(frames_by_suite: dict[str, pl.DataFrame | None], recorder: DocsRecorder | None = None) -> list[SuiteOutcome]:
+def validate_suites(frames_by_suite: dict[str, pl.DataFrame | frames.FigureRows | None],
+                    recorder: DocsRecorder | None = None, scope: CheckScope = CheckScope()) -> list[SuiteOutcome]:
     outcomes = []
     for suite in WAREHOUSE_SUITES:
         frame = frames_by_suite.get(suite.name)
         if frame is None:
             outcomes.append(SuiteOutcome(suite, [], 0, skipped=f"{suite.asset}: its source does not exist in this warehouse"))
             continue
-        outcomes.append(SuiteOutcome(suite, validate_frame(frame, suite.rules, suite.name, recorder=recorder), frame.height))
+        if isinstance(frame, frames.FigureRows):
+            results, rows = validate_chunks(frame.rule_frames(), suite.rules, suite.name, recorder)
+        else:
+            results, rows = validate_frame(frame, suite.rules, suite.name, recorder=recorder), frame.height
+        outcomes.append(SuiteOutcome(suite, results, rows,
+                                     scope=scope.label if suite.name in ROW_SCOPED_SUITES else "whole table"))
     return outcomes
 
 

@@ -9,9 +9,18 @@ _CFG = load("categories")
 _GROWTH = re.compile(rf"(?:{alternation(_CFG['growth_cues'])})[了到达]?\s*$")
 _BENCH = re.compile(alternation(_CFG["benchmark_cues"]))
 _TIME = re.compile(alternation(_CFG["time_compare_cues"]))
-_MONEY = [(r["category"], re.compile(alternation(r["cues"]))) for r in _CFG["money_rules"]]
-_COUNT = [(r["category"], re.compile(alternation(r["cues"]))) for r in _CFG["count_rules"]]
-_AWARD_ONLY = [(c, rx) for c, rx in _COUNT if c == "award_count"]
+
+
+def _rule_set(rules: list[dict]) -> tuple[list[tuple[str, re.Pattern]], re.Pattern]:
+    """(category, cue regex) per rule, and one regex over every cue: most texts hold none, and one
+    search says so before the rules are tried in order."""
+    return ([(r["category"], re.compile(alternation(r["cues"]))) for r in rules],
+            re.compile(alternation(cue for r in rules for cue in r["cues"])))
+
+
+_MONEY = _rule_set(_CFG["money_rules"])
+_COUNT = _rule_set(_CFG["count_rules"])
+_AWARD_ONLY = _rule_set([r for r in _CFG["count_rules"] if r["category"] == "award_count"])
 PEOPLE_UNITS = set(_CFG["people_units"])
 _GROWTH_SUBJECT = re.compile(alternation(_CFG["growth_subject_cues"]))
 
@@ -21,9 +30,10 @@ def benchmark_category(sentence_lead: str) -> str:
     return "growth_rate" if _GROWTH_SUBJECT.search(sentence_lead) else "rate"
 
 
-def _first(rules, *texts) -> str | None:
+def _first(rule_set, *texts) -> str | None:
+    rules, any_cue = rule_set
     for text in texts:
-        if not text:
+        if not text or not any_cue.search(text):
             continue
         best = None
         for cat, rx in rules:

@@ -10,6 +10,7 @@ from charset_normalizer import from_bytes
 _SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
 _ACCEPTED = {"utf_8", "gb18030", "big5hkscs", "utf_16", "utf_16_le", "utf_16_be", "hz"}
 _CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
+_CONTROL_BYTES = bytes(b for b in range(32) if chr(b) not in _CONTROL_OK)
 
 
 class UndecodableDocument(ValueError):
@@ -26,7 +27,7 @@ def _looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if b"\x00" in sample and not (sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE)):
         return True
-    controls = sum(1 for b in sample if b < 32 and chr(b) not in _CONTROL_OK)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))   # C speed: this runs for every file
     return controls > len(sample) * 0.05
 
 

@@ -189,7 +189,10 @@ def _unit_as_written(nt: NormText, m: Mention) -> str:
     if not m.unit_span:
         return m.implied_unit
     a, b = m.unit_span
-    return "".join(p for p, n in zip(nt.plain[a:b], nt.norm[a:b]) if n not in "多余")
+    written = nt.norm[a:b]
+    if "多" not in written and "余" not in written:
+        return nt.plain[a:b]
+    return "".join(p for p, n in zip(nt.plain[a:b], written) if n not in "多余")
 
 
 def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_start: int,
@@ -226,8 +229,8 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
     after = m.end
     nxt = norm[after:after + 1]
     number_first = bool(nxt and _FOLLOWS_NOUN.match(nxt) and nxt not in _NOT_NOUN_START)
-    rs, re_ = metrics.right_metric(norm, after, len(norm)) if number_first or not metrics.is_substantive(norm[ls:le]) else (after, after)
     left_ok = metrics.is_substantive(norm[ls:le])
+    rs, re_ = metrics.right_metric(norm, after, len(norm)) if number_first or not left_ok else (after, after)
     right_ok = metrics.is_substantive(norm[rs:re_])
     q_start, q_end = min(m.start, ls if left_ok else m.start), m.end
     inherited = False

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-from extraction.lexicon_loader import alternation, load
+from extraction.lexicon_loader import alternation, compile_guarded, load
 
 _CFG = load("exclusions")
-_SPANS = re.compile("|".join(f"(?:{p})" for p in _CFG["spans"]))
+_SPANS = compile_guarded("|".join(f"(?:{p})" for p in _CFG["spans"]))
 _FOLLOWED = re.compile(rf"\s?(?:多|余)?(?:{alternation(_CFG['followed_by'])})")
 _PRECEDED = re.compile(rf"(?:{alternation(_CFG['preceded_by'])})$")
 _DENOM = re.compile(rf"(?:{alternation(_CFG['denominator_tails'])})")
@@ -16,6 +16,8 @@ _THRESHOLD_LEAD = re.compile(rf"(?:{alternation(_CFG['threshold_lead'])})$")
 _LINE = re.compile(r"[^\n]*")
 _TAIL = re.compile(rf"^[\s?]*(?:{alternation(_CFG['furniture_tail'])})", re.M)
 _THRESHOLD_WINDOW = int(_CFG["threshold_window"])
+_CLAUSE_DELIMITER = re.compile(r"[,。;:!?\n]")
+_THRESHOLD_TAIL = re.compile(r"(?:[、和及]?\s*[\d.]+\s*[万亿千]?元)*(以上)?的")
 
 
 def blocked_mask(norm: str) -> bytearray:
@@ -49,11 +51,11 @@ def is_denominator(norm: str, unit_end: int) -> bool:
 
 def is_threshold(norm: str, num_start: int, unit_end: int) -> bool:
     """超过1000亿元的名牌企业: an amount that defines a class of things, not a figure."""
-    lead = re.split(r"[,。;:!?\n]", norm[max(0, num_start - _THRESHOLD_WINDOW):num_start])[-1]
+    lead = _CLAUSE_DELIMITER.split(norm[max(0, num_start - _THRESHOLD_WINDOW):num_start])[-1]
     if not _THRESHOLD_LEAD.search(lead) and "超" not in lead:
         return False
     tail = norm[unit_end:unit_end + 24]
-    m = re.match(r"(?:[、和及]?\s*[\d.]+\s*[万亿千]?元)*(以上)?的", tail)
+    m = _THRESHOLD_TAIL.match(tail)
     return bool(m)
 
 

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,108 @@ def load(name: str) -> dict:
 
 def alternation(words) -> str:
     """A regex alternation of literal words, longest first (so 亿元 wins over 亿)."""
-    import re
-
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+def compile_guarded(pattern: str, flags: int = 0) -> re.Pattern:
+    """`re.compile(pattern)` behind a lookahead on the characters a match can start with.
+
+    A pattern that opens with a lookbehind or a branch of groups makes `re` try every branch at every
+    position of the text; `(?=[first characters])` rejects most positions in one step. The matches are
+    the same: the guard only fails where the pattern cannot match. Worth it for patterns scanned over
+    a whole text (finditer, search); patterns `re` already skips ahead for (opening with a literal or
+    a character class), and those whose first character cannot be listed (`.`, a negated class,
+    case-insensitive or inline flags, an optional-everything pattern), are compiled as they are.
+    """
+    first = _first_char_class(pattern, flags)
+    if first is None:
+        return re.compile(pattern, flags)
+    return re.compile(f"(?={first})(?:{pattern})", flags)
+
+
+class _Unlistable(Exception):
+    """The first character of a match cannot be written as a character class."""
+
+
+def _first_char_class(pattern: str, flags: int) -> str | None:
+    """The class of characters a match can start with, from re's own parse of the pattern; None when
+    there is none to write (or the parser is not the one this reads)."""
+    try:
+        from re import _constants as c, _parser  # CPython 3.11+
+    except ImportError:  # pragma: no cover
+        return None
+    if flags & re.IGNORECASE:
+        return None
+    parsed = _parser.parse(pattern, flags)
+    if parsed.state.flags & ~(flags | re.UNICODE):  # inline flags, (?i) or (?m): must open the pattern
+        return None
+    categories = {c.CATEGORY_DIGIT: r"\d", c.CATEGORY_SPACE: r"\s", c.CATEGORY_WORD: r"\w"}
+
+    def char(code: int) -> str:
+        return re.escape(chr(code))  # escapes - ] \ ^ too
+
+    def first(items) -> tuple[list[str], bool]:
+        """Class items a match of the sequence can start with, and whether it can match empty."""
+        out: list[str] = []
+        for op, av in items:
+            if op is c.LITERAL:
+                return out + [char(av)], False
+            if op is c.IN:
+                for item_op, item in av:
+                    if item_op is c.LITERAL:
+                        out.append(char(item))
+                    elif item_op is c.RANGE:
+                        out.append(f"{char(item[0])}-{char(item[1])}")
+                    elif item_op is c.CATEGORY and item in categories:
+                        out.append(categories[item])
+                    else:  # a negated class or category: anything may come first
+                        raise _Unlistable
+                return out, False
+            if op in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero-width: the next item decides
+                continue
+            if op is c.SUBPATTERN:
+                _, add_flags, _, sub = av
+                if add_flags & re.IGNORECASE:
+                    raise _Unlistable
+                found, empty = first(sub.data)
+            elif op is c.ATOMIC_GROUP:
+                found, empty = first(av.data)
+            elif op is c.BRANCH:
+                found, empty = [], False
+                for alternative in av[1]:
+                    alt_found, alt_empty = first(alternative.data)
+                    found += alt_found
+                    empty = empty or alt_empty
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                low, _, sub = av
+                found, empty = first(sub.data)
+                empty = empty or low == 0
+            else:  # ., back-references, conditionals: not listable
+                raise _Unlistable
+            out += found
+            if not empty:
+                return out, False
+        return out, True
+
+    if _opens_with_literal_or_class(parsed.data, c):
+        return None
+    try:
+        found, empty = first(parsed.data)
+    except _Unlistable:
+        return None
+    if empty or not found:
+        return None
+    return "[" + "".join(dict.fromkeys(found)) + "]"
+
+
+def _opens_with_literal_or_class(items, c) -> bool:
+    """Does `re` already jump to candidate positions by itself (a literal or class prefix)?"""
+    while items:
+        op, av = items[0]
+        if op is c.SUBPATTERN and not av[1] and not av[2]:
+            items = av[3].data
+            continue
+        if op in (c.LITERAL, c.IN):
+            return True
+        return op is c.BRANCH and all(alt.data and alt.data[0][0] is c.LITERAL for alt in av[1])
+    return False

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from extraction import exclusions
-from extraction.lexicon_loader import alternation, load
+from extraction.lexicon_loader import alternation, compile_guarded, load
 from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic
 from extraction.qualifiers import RANGE_SEP, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, inner_approx, match_unit
@@ -35,7 +35,7 @@ class Mention:
 
 _RANGE_TAIL = re.compile(rf"\s*(?:{RANGE_SEP})\s*(?=\d)")
 _MID = re.compile(r"\s?(多|余)")
-_RATIO = re.compile(r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])")
+_RATIO = compile_guarded(r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])")
 _RATIO_NUM = re.compile(r"\d+(?:\.\d+)?")
 _RANK_LEAD = re.compile(rf"(?:{alternation(_NUM['rank_lead'])})\s*$")
 _RANK_FOLLOWERS = set(_NUM["rank_followers"])
@@ -44,7 +44,7 @@ _CN_RANK = re.compile(rf"第({CN_NUMBER})(位|名)?")
 _AR_RANK = re.compile(r"第\s*(\d+)\s*(位|名|个)?")
 _NO_RANK = re.compile(r"(?i)(?<![A-Za-z])NO\.\s*(\d+)")
 _MOVE_RANK = re.compile(r"(?:前进|上升|后退|下降|提升|前移|跃升)了?\s*(\d+|[一二两三四五六七八九十]+)\s*(位|名)")
-_CN_COUNT = re.compile(rf"(?<![第每这那之前一二两三四五六七八九十百千])({CN_NUMBER})({alternation(_NUM['count_measures'])})")
+_CN_COUNT = compile_guarded(rf"(?<![第每这那之前一二两三四五六七八九十百千])({CN_NUMBER})({alternation(_NUM['count_measures'])})")
 _COUNT_HEADS = re.compile(alternation(_NUM["count_heads"]))
 _COUNT_NONHEADS = re.compile(alternation(_NUM["count_nonheads"]))
 _TIMES_VERBS = re.compile(alternation(_NUM["times_verbs"]))
@@ -138,8 +138,9 @@ def _scan_arabic(norm, mask, taken, add):
         if exclusions.is_date_or_duration(norm, e):
             continue
         unit, uend = match_unit(norm, pos)
+        approx_in_unit = inner_approx(norm, pos)
         if not between and unit is not NO_UNIT:
-            between = inner_approx(norm, pos)
+            between = approx_in_unit
         value, value_max = parse_arabic(m.group(0)), None
         # range: N~M unit, N至M unit, 1万至60万元
         r = _RANGE_TAIL.match(norm, uend if unit is not NO_UNIT else pos)
@@ -183,7 +184,7 @@ def _scan_arabic(norm, mask, taken, add):
         if uend < n and norm[uend] in "年" and unit.family == "count":
             continue
         q, qend = qualifier_for(norm, s, between, uend, value_max is not None)
-        written = len(unit.text) + (1 if inner_approx(norm, pos) else 0)
+        written = len(unit.text) + (1 if approx_in_unit else 0)
         add(Mention(s, qend, value, value_max, unit, (uend - written, uend), q))
 
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 
-from extraction.lexicon_loader import alternation, load
+from extraction.lexicon_loader import alternation, compile_guarded, load
 
 _CFG = load("metrics")
 _DELIMS = set(_CFG["delimiters"])
 _LEAD = re.compile(rf"^(?:\s|(?:{alternation(_CFG['strip_leading'])}))+")
-_TRAIL = re.compile(rf"(?:\s|(?:{alternation(_CFG['strip_trailing'])}))+$")
+_TRAIL = compile_guarded(rf"(?:\s|(?:{alternation(_CFG['strip_trailing'])}))+$")
 _EMPTY = set(_CFG["empty_metric"])
 _SCOPE_ONLY = re.compile(_CFG["scope_only"])
 _CJK = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_TWO_CJK = re.compile(r"[\u4e00-\u9fffA-Za-z][^\u4e00-\u9fffA-Za-z]*[\u4e00-\u9fffA-Za-z]")  # finds, not lists
 _QUOTES = "“”\"‘’「」『』()[]【】"
+_QUOTES_AND_SPACE = _QUOTES + " "
+_CLAUSE_REACH = 61  # clause_start looks back at most this many characters
+# Greedy up to the last delimiter of a window: its end is where the clause after it starts
+_THROUGH_LAST_DELIMITER = re.compile("(?s:.*)[" + "".join(re.escape(d) for d in sorted(_DELIMS)) + "]")
 _BRACKETS = re.compile(r"[()\[\]【】]+")
 
 
@@ -22,11 +27,12 @@ def clause_start(norm: str, pos: int, floor: int) -> int:
     i = pos
     if i - 2 >= floor and i > 0 and norm[i - 1] == "\n" and _CJK.match(norm[i - 2]):
         i -= 1  # a line wrapped right before the number: the clause continues on the line above
-    while i > floor and norm[i - 1] not in _DELIMS:
-        i -= 1
-        if pos - i > 60:
-            break
-    return i
+    if i <= floor:
+        return i
+    # right after the last delimiter before i, but not before floor nor more than 61 characters back
+    lo = max(floor, pos - _CLAUSE_REACH)
+    m = _THROUGH_LAST_DELIMITER.match(norm, lo, i)
+    return m.end() if m else lo
 
 
 def clause_end(norm: str, pos: int, ceiling: int) -> int:
@@ -50,8 +56,8 @@ def trim(text: str, start: int) -> tuple[int, int]:
 
 
 def is_substantive(text: str) -> bool:
-    core = text.strip(_QUOTES + " ")
-    return len(_CJK.findall(core)) >= 2 and core not in _EMPTY and not _SCOPE_ONLY.match(core)
+    core = text.strip(_QUOTES_AND_SPACE)
+    return bool(_TWO_CJK.search(core)) and core not in _EMPTY and not _SCOPE_ONLY.match(core)
 
 
 def left_metric(norm: str, num_start: int, floor: int) -> tuple[int, int]:

@@ -1,9 +1,7 @@
 """Numbers as written: Arabic (thousands separators, decimals) and Chinese numerals."""
 from __future__ import annotations
 
-import re
-
-from extraction.lexicon_loader import load
+from extraction.lexicon_loader import compile_guarded, load
 
 try:
     import cn2an
@@ -17,7 +15,7 @@ _UNITS: dict = _CFG["units"]
 CN_CHARS = "".join(_DIGITS) + "".join(_UNITS)
 CN_NUMBER = f"[{CN_CHARS}]+"
 # An Arabic number: 1,234.5 or 1234.5 (not glued to another digit or decimal point).
-ARABIC_RE = re.compile(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
+ARABIC_RE = compile_guarded(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
 
 
 def parse_arabic(text: str) -> float:

@@ -9,11 +9,11 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from extraction.lexicon_loader import alternation, load
+from extraction.lexicon_loader import alternation, compile_guarded, load
 
 _CFG = load("periods")
 _REL = _CFG["relative"]
-_CUE_RE = re.compile("|".join([
+_CUE_RE = compile_guarded("|".join([
     rf"(?P<yh1>{_CFG['year_h1']})",
     rf"(?P<year>{_CFG['year']})",
     rf"(?P<h1>{alternation(_REL['this_year_h1'])})",
@@ -43,7 +43,7 @@ _TITLE_YEAR = re.compile(_CFG["bulletin_title"])
 _BULLETIN = re.compile(alternation(_CFG["bulletin_words"]))
 _REVIEW_MONTHS = set(_CFG["review_months"])
 _DATELINE = re.compile(r"((?:19|20)\d{2})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})")
-_YEAR_RANGE = re.compile(_CFG["year_range"])
+_YEAR_RANGE = compile_guarded(_CFG["year_range"])
 _YEAR_RANGE_MARKER = _CFG["year_range_marker"]
 _CARRY = bool(_CFG.get("stock_cue_carries", False))
 SENTENCE_SCOPED = {"cum", "weak", "annual", "avg"}  # 'frame' and year cues govern the paragraph
@@ -129,8 +129,9 @@ class PeriodContext:
         return found.end(), int(found.group(1)), int(found.group(2))
 
     def _before(self, pos: int, floor: int):
-        i = bisect.bisect_left(self.cue_pos, pos)
-        for c in reversed(self.cues[:i]):
+        cues = self.cues
+        for i in range(bisect.bisect_left(self.cue_pos, pos) - 1, -1, -1):  # nearest first, no copy
+            c = cues[i]
             if c.pos < floor:
                 break
             if c.end <= pos:

@@ -6,7 +6,9 @@ import re
 from extraction.mentions import Mention
 from extraction.units import NO_UNIT, unit_from_text
 
-_LINE = re.compile(r"[^\n]*\|[^\n]*\|[^\n]*")
+# a whole line with at least two pipes; anchored at line starts so that a line without them costs one
+# pass, not one pass per starting character
+_LINE = re.compile(r"^[^\n|]*\|[^\n|]*\|[^\n]*", re.M)
 _CELL = re.compile(r"[^|]+")
 _NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*$")
 _HEADER_UNIT = re.compile(r"[((]([^()()]{1,6})[))]\s*$")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from extraction.lexicon_loader import alternation, load
 
@@ -29,6 +30,12 @@ class Unit:
 NO_UNIT = Unit("", 1.0, "none")
 
 
+@lru_cache(maxsize=4096)
+def _unit(text: str, multiplier: float, family: str) -> Unit:
+    """A shared Unit: building a frozen dataclass costs more than the lookup (a unit per number)."""
+    return Unit(text, multiplier, family)
+
+
 def match_unit(norm: str, pos: int) -> tuple[Unit, int]:
     """The unit starting at `pos` (after optional spaces), and its end; NO_UNIT if none."""
     p = pos
@@ -37,18 +44,18 @@ def match_unit(norm: str, pos: int) -> tuple[Unit, int]:
     m = UNIT_RE.match(norm, p)
     if not m:
         return NO_UNIT, pos
-    if m.group("bare"):
-        return Unit(m.group("bare"), float(PREFIXES[m.group("bare")]), "count"), m.end("bare")
-    if m.group("approx") and not m.group("prefix"):
+    prefix, approx, base, bare = m.group("prefix", "approx", "base", "bare")
+    if bare:
+        return _unit(bare, float(PREFIXES[bare]), "count"), m.end("bare")
+    if approx and not prefix:
         return NO_UNIT, pos
-    base = m.group("base")
     family = BASES.get(base, "count")
-    mult = float(PREFIXES[m.group("prefix")]) if m.group("prefix") else 1.0
+    mult = float(PREFIXES[prefix]) if prefix else 1.0
     if family == "ratio":
         mult = 1.0
     # 3万余人: the 余 sits inside the unit; report the unit without it (万人) and let the caller see it
-    text = (m.group("prefix") or "") + base
-    return Unit(text, mult, family), m.end()
+    text = (prefix or "") + base
+    return _unit(text, mult, family), m.end()
 
 
 def inner_approx(norm: str, pos: int) -> str:

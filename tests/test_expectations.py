@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from expectations import frames, suites
-from expectations.runner import ERROR, validate_frame
+from expectations.runner import ERROR, validate_chunks, validate_frame
 from expectations.warehouse_checks import WAREHOUSE_SUITES, failed_errors, read_frames, validate_suites
 from tests.conftest import ROOT, materialize_load
 from warehouse.transforms import CLEAN_COLUMNS
@@ -259,6 +259,7 @@ def test_seed_load_check_evaluations_pass_with_numeric_metadata(seed_load):
     assert blocking_failures == []
     rows = next(e for e in evaluations if e.check_name == "fact_figure_rows")
     assert rows.metadata["rows_checked"].value > 0
+    assert rows.metadata["scope"].value.startswith("rows of the ")   # a first load: every document is new
     assert rows.metadata["expectations_passed"].value == len(suites.FIGURE_ROW_RULES)
 
 
@@ -336,6 +337,85 @@ def test_qcity_check_prints_every_expectation_and_exits_1_on_an_error(seed_copy,
                 assert f"PASS  [{rule.severity}] {suite.name}.{rule.name}: 0 failing" in run.stdout, rule.name
     assert f"Data Docs: {tmp_path / 'docs' / 'index.html'}" in run.stdout
     assert (tmp_path / "docs" / "index.html").is_file()
+
+
+# ---- what each check reads ----------------------------------------------------------------------------------
+RULE_COLUMN_CASES = [
+    (suites.RATE_PERCENT_WITHIN_0_100, {"value_canonical", "category", "unit_canonical"}),   # column + row_condition
+    (suites.VALUE_MAX_NOT_BELOW_VALUE, {"value_max", "value"}),                              # a column pair
+    (suites.QUOTE_EQUALS_RAW_TEXT, {"quote", "text_at_offsets"}),
+    (suites.QUARANTINE_KEY_UNIQUE, {"figure_id", "expectation"}),                            # a compound key
+    (suites.FIGURE_REGION_RESOLVES, {"dim_region_key", "has_region"}),
+]
+
+
+@pytest.mark.parametrize("name, columns", RULE_COLUMN_CASES, ids=[c[0] for c in RULE_COLUMN_CASES])
+def test_a_rule_names_the_columns_it_reads(name, columns):
+    rule = next(r for s in WAREHOUSE_SUITES for r in s.rules if r.name == name)
+    assert rule.columns == columns
+
+
+def test_validation_reads_the_rule_columns_and_keeps_the_row_identity():
+    frame = frames.figure_rule_frame(figures_of([figure_row(kind="forecast")]), {DOC_ID: TEXT}, {"长沙市"})
+    failing = next(r for r in validate_frame(frame, suites.FIGURE_ROW_RULES, "t") if not r.success)
+    assert failing.name == suites.KIND_IN_VOCABULARY
+    row = failing.unexpected_rows[0]
+    assert (row["kind"], row["figure_id"], row["file"], row["quote"]) == ("forecast", "f1", "a.txt", "实现地区生产总值5000亿元")
+    assert "metric_zh" not in row and "char_start" not in row
+
+
+def _mixed_figures() -> pl.DataFrame:
+    """Seven figures, three failing (two rules on one row), spread over chunks of two."""
+    rows = [figure_row(figure_id=f"f{i}") for i in range(7)]
+    rows[1].update(kind="forecast")
+    rows[4].update(kind="forecast", region_zh=None)
+    rows[6].update(quote="改过的引文")
+    return figures_of(rows)
+
+
+def test_row_rules_validated_in_chunks_give_the_whole_frame_results():
+    figures = _mixed_figures()
+    whole = validate_frame(frames.figure_rule_frame(figures, {DOC_ID: TEXT}, {"长沙市"}), suites.FIGURE_ROW_RULES, "t")
+    chunks = (f for _, f in frames.figure_rule_chunks(figures, {DOC_ID: TEXT}, {"长沙市"}, size=2))
+    chunked, rows = validate_chunks(chunks, suites.FIGURE_ROW_RULES, "t")
+    assert rows == 7
+    assert [(r.name, r.success, r.element_count, r.unexpected_count) for r in chunked] == \
+        [(r.name, r.success, r.element_count, r.unexpected_count) for r in whole]
+    assert failed_names(chunked) == {suites.KIND_IN_VOCABULARY, suites.REGION_NOT_NULL, suites.REGION_IN_DIM_REGION,
+                                     suites.QUOTE_EQUALS_RAW_TEXT}
+    kind = next(r for r in chunked if r.name == suites.KIND_IN_VOCABULARY)
+    assert [row["figure_id"] for row in kind.unexpected_rows] == ["f1", "f4"]
+
+
+def test_quarantine_in_chunks_sets_aside_the_same_rows(monkeypatch):
+    from expectations.quarantine import split_quarantine
+
+    figures = _mixed_figures()
+    whole_kept, whole_out = split_quarantine(figures, {DOC_ID: TEXT}, {"长沙市"})
+    monkeypatch.setattr(frames, "RULE_FRAME_CHUNK", 2)
+    kept, out = split_quarantine(figures, {DOC_ID: TEXT}, {"长沙市"})
+    assert kept.equals(whole_kept) and kept["figure_id"].to_list() == ["f0", "f2", "f3", "f5"]
+    assert [(row["figure_id"], rule) for row, rule in out] == [(row["figure_id"], rule) for row, rule in whole_out] == [
+        ("f1", suites.KIND_IN_VOCABULARY), ("f4", suites.KIND_IN_VOCABULARY), ("f6", suites.QUOTE_EQUALS_RAW_TEXT)]
+
+
+def test_a_load_checks_row_rules_on_the_rows_it_wrote_and_rules_across_rows_on_whole_tables(seed_copy, tmp_path, read_db):
+    db, raw = seed_copy
+    grown_db, grown_raw = tmp_path / "grown.duckdb", tmp_path / "raw"
+    shutil.copy(db, grown_db)
+    shutil.copytree(raw, grown_raw)
+    (grown_raw / "new.txt").write_text("2021年，长沙市实现地区生产总值5500亿元，增长6.5%。\n", encoding="utf-8")
+    result = materialize_load(grown_raw, grown_db)
+    assert result.success
+    checks = {e.check_name: e.metadata for e in result.get_asset_check_evaluations()}
+    [(new_figures,)] = read_db(grown_db, "SELECT count(*) FROM fact_figure WHERE file = 'new.txt'")
+    [(all_figures,)] = read_db(grown_db, "SELECT count(*) FROM fact_figure WHERE retired_at IS NULL")
+    assert new_figures == 2 and all_figures > new_figures
+    assert checks["fact_figure_rows"]["rows_checked"].value == new_figures
+    assert checks["fact_figure_rows"]["scope"].value == f"rows of the 1 documents loaded by run {result.run_id}"
+    assert checks["fact_figure_integrity"]["rows_checked"].value == all_figures
+    assert checks["fact_figure_integrity"]["scope"].value == "whole table"
+    assert read_db(grown_db, "SELECT load_run_id FROM dim_document WHERE file = 'new.txt'") == [(result.run_id,)]
 
 
 def test_error_rules_are_the_blocking_ones():

@@ -37,6 +37,24 @@ def test_workers_give_the_same_batch_in_the_same_order(monkeypatch):
     assert seen == [d.file for d in docs]  # progress: every document once, in order
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_tabulated_chunks_hold_the_same_rows_in_order(monkeypatch, workers):
+    import polars as pl
+
+    from warehouse.transforms import figures_frame
+
+    docs = _raw_documents(30)
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN_DOCUMENTS", 10)
+    monkeypatch.setattr(batch_module, "CHUNK_DOCUMENTS", 7)
+    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", "1")
+    rows = extract_documents(docs).rows
+    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", workers)
+    tabulated = extract_documents(docs, tabulate=figures_frame)
+    assert tabulated.rows == []
+    assert len(tabulated.tables) == (1 if workers == "1" else 5)   # one per chunk of 7 (31 documents)
+    assert pl.concat(tabulated.tables).equals(figures_frame(rows))
+
+
 @pytest.mark.parametrize("documents, setting, expected", [
     (10, "", 1),          # a small batch stays in process
     (10_000, "1", 1),     # switched off

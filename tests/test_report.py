@@ -12,7 +12,7 @@ import pytest
 from markupsafe import escape
 
 from tests.conftest import ROOT
-from warehouse.reporting.charts import chart_spec, plotly_figure, target_text
+from warehouse.reporting.charts import HOVER_QUOTES, chart_spec, plotly_figure, target_text
 from warehouse.reporting.display import format_value, scale_for
 
 QCITY = [str(ROOT / ".venv" / "bin" / "qcity")] if (ROOT / ".venv" / "bin" / "qcity").exists() else \
@@ -211,6 +211,8 @@ def test_target_text(row, shown):
 
 
 def test_chart_spec_draws_dated_targets_as_marks_and_undated_as_lines():
+    import plotly.graph_objects as go
+
     series = pl.DataFrame({"region_zh": ["甲市"] * 2, "metric_id": ["gdp.total"] * 2, "name_zh": ["地区生产总值"] * 2,
                            "unit": ["yuan"] * 2, "year": [2020, 2021], "value": [9e10, 1e11],
                            "min_value": [9e10, 1e11], "max_value": [9e10, 1.02e11], "source_count": [1, 2],
@@ -218,16 +220,96 @@ def test_chart_spec_draws_dated_targets_as_marks_and_undated_as_lines():
     targets = pl.DataFrame({"region_zh": ["甲市"] * 2, "metric_id": ["gdp.total"] * 2, "metric_zh": ["GDP"] * 2,
                             "unit": ["yuan"] * 2, "target_year": [2025, None], "target_value": [1.5e11, 1.2e11],
                             "target_value_max": [None, None], "target_qualifier": ["at_least", "exact"],
-                            "attained": ["not yet known", "no"], "quote": ["到2025年……", "力争……"]})
+                            "attained": ["not yet known", "no"], "quote": ["到2025年……", "力争……"],
+                            "file": ["a.txt", "b.txt"]})
     spec = chart_spec("甲市", "gdp.total", series, targets)
     assert spec.scale.label == "亿元" and spec.years == [2020, 2021] and spec.values == [900.0, 1000.0]
     assert spec.highs[1] == pytest.approx(1020.0) and "来源不一致" in spec.hover[1]
     assert [(t.year, t.value, t.attained) for t in spec.targets] == [(2025, 1500.0, "not yet known"), (None, 1200.0, "no")]
     assert chart_spec("乙市", "gdp.total", series, targets) is None
-    figure = plotly_figure(spec)
+    figure = go.Figure(plotly_figure(spec))     # validates the unvalidated dict the report renders
     assert [t.name for t in figure.data] == ["实际值", "目标（尚无结论）"]
     assert list(figure.data[1].x) == [2025] and figure.data[1].marker.symbol == "star"
-    assert [(s.y0, s.line.color) for s in figure.layout.shapes] == [(1200.0, "#d62728")]   # undated, not attained
+    assert [(s.y0, s.line.color, s.line.dash) for s in figure.layout.shapes] == [(1200.0, "#d62728", "dot")]   # undated, not attained
+    # the line spans the plot; its label sits at its top left, in its colour
+    assert [(s.xref, s.x0, s.x1) for s in figure.layout.shapes] == [("x domain", 0, 1)]
+    assert [(a.text, a.xref, a.x, a.xanchor, a.y, a.yanchor, a.font.color) for a in figure.layout.annotations] == \
+        [("目标 1,200 亿元", "x domain", 0, "left", 1200.0, "bottom", "#d62728")]
+
+
+ONE_ACTUAL = pl.DataFrame({"region_zh": ["甲市"], "metric_id": ["env.rate"], "name_zh": ["达标率"], "unit": ["percent"],
+                           "year": [2020], "value": [90.0], "min_value": [90.0], "max_value": [90.0],
+                           "source_count": [1], "conflict": [False]})
+
+
+def _stated(year: int | None, value: float, file: str, attained: str = "no", qualifier: str = "at_least",
+            quote: str = "") -> dict:
+    """One target_progress row of 甲市 · env.rate (a percentage)."""
+    return {"region_zh": "甲市", "metric_id": "env.rate", "metric_zh": "达标率", "unit": "percent",
+            "target_year": year, "target_value": value, "target_value_max": None, "target_qualifier": qualifier,
+            "attained": attained, "quote": quote or f"{file}：目标{value}", "file": file}
+
+
+# rows → the undated lines (y, label) and the dated stars (year, value, documents stating it) drawn
+@pytest.mark.parametrize("rows, lines, stars", [
+    pytest.param([_stated(None, 92.0, "a.txt"), _stated(None, 92.0, "b.txt"), _stated(None, 92.0, "c.txt")],
+                 [(92.0, "目标 ≥ 92%（3 份文件）")], [], id="three documents: one line"),
+    pytest.param([_stated(None, 92.0, "a.txt"), _stated(None, 92.0, "a.txt", quote="a.txt：再次强调")],
+                 [(92.0, "目标 ≥ 92%")], [], id="one document stating it twice: one document"),
+    pytest.param([_stated(None, 92.0, "a.txt"), _stated(None, 92.0, "b.txt", attained="yes")],
+                 [(92.0, "目标 ≥ 92%"), (92.0, "目标 ≥ 92%")], [], id="attained differs: two lines"),
+    pytest.param([_stated(None, 92.0, "a.txt"), _stated(None, 92.0, "b.txt", qualifier="at_most")],
+                 [(92.0, "目标 ≥ 92%"), (92.0, "目标 ≤ 92%")], [], id="wording differs: two lines"),
+    pytest.param([_stated(None, 92.0, "a.txt"), _stated(None, 95.0, "b.txt")],
+                 [(92.0, "目标 ≥ 92%"), (95.0, "目标 ≥ 95%")], [], id="value differs: two lines"),
+    pytest.param([_stated(2025, 92.0, "a.txt"), _stated(2025, 92.0, "b.txt")],
+                 [], [(2025, 92.0, 2)], id="two documents: one star"),
+    pytest.param([_stated(2025, 92.0, "a.txt"), _stated(2030, 92.0, "b.txt"), _stated(None, 92.0, "c.txt")],
+                 [(92.0, "目标 ≥ 92%")], [(2025, 92.0, 1), (2030, 92.0, 1)], id="year differs: apart"),
+])
+def test_duplicate_targets_collapse_into_one_mark(rows, lines, stars):
+    import plotly.graph_objects as go
+
+    spec = chart_spec("甲市", "env.rate", ONE_ACTUAL, pl.DataFrame(rows))
+    figure = go.Figure(plotly_figure(spec))
+    assert [(a.y, a.text) for a in figure.layout.annotations] == lines
+    assert [s.y0 for s in figure.layout.shapes] == [y for y, _ in lines]
+    targets = figure.data[1:]       # after the actual values
+    drawn = [(x, y, hover) for trace in targets for x, y, hover in zip(trace.x, trace.y, trace.hovertext)]
+    assert [(x, y) for x, y, _ in drawn] == [(year, value) for year, value, _ in stars]
+    assert [_documents_in(hover) for *_, hover in drawn] == [documents for *_, documents in stars]
+    # a line's hover quotes the sentences stating it
+    undated = [t for t in spec.targets if t.year is None]
+    assert all(t.quotes and all(q in a.hovertext for q in t.quotes[:HOVER_QUOTES])
+               for a, t in zip(figure.layout.annotations, undated, strict=True))
+
+
+def _documents_in(hover: str) -> int:
+    """How many documents a hover says state the target (none said: one)."""
+    said = re.search(r"(\d+) 份文件", hover)
+    return int(said.group(1)) if said else 1
+
+
+def test_hover_lists_the_first_sentences_of_a_much_repeated_target():
+    rows = [_stated(2025, 92.0, f"{n}.txt", quote=f"第{n}份文件：合格率达到92%") for n in range(5)]
+    spec = chart_spec("甲市", "env.rate", ONE_ACTUAL, pl.DataFrame(rows))
+    [star] = plotly_figure(spec)["data"][1:]
+    [hover] = star["hovertext"]
+    assert "5 份文件" in hover
+    assert [f"第{n}份文件" in hover for n in range(5)] == [n < HOVER_QUOTES for n in range(5)]
+    assert f"另 {5 - HOVER_QUOTES} 句" in hover
+
+
+def test_png_draws_collapsed_targets(tmp_path):
+    from warehouse.reporting.png import write_png
+
+    rows = [_stated(None, 92.0, "a.txt"), _stated(None, 92.0, "b.txt"), _stated(2025, 95.0, "a.txt"),
+            _stated(2025, 95.0, "c.txt", attained="not yet known")]
+    spec = chart_spec("甲市", "env.rate", ONE_ACTUAL, pl.DataFrame(rows))
+    assert [(t.year, t.caption) for t in spec.targets] == \
+        [(None, "目标 ≥ 92%（2 份文件）"), (2025, "目标 ≥ 95%"), (2025, "目标 ≥ 95%")]
+    size, colours = distinct_colours(write_png(spec, tmp_path / "chart.png"))
+    assert size == (1000, 560) and colours > 50
 
 
 def test_report_lists_quarantined_figures_and_rejected_documents(seed_load, tmp_path):

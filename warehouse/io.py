@@ -185,6 +185,7 @@ def write_load(
                     "extractor_version": [extractor_version] * len(loaded),
                     "loaded_at": [now] * len(loaded),
                     "retired_at": pl.Series([None] * len(loaded), dtype=pl.Datetime),
+                    "load_run_id": [run_id] * len(loaded),
                 },
                 schema_overrides={"published": pl.Date, "size_bytes": pl.Int64, "figure_count": pl.Int32},
             )

@@ -16,6 +16,7 @@ import polars as pl
 import yaml
 
 from extraction.normalize_script import to_simplified
+from warehouse.distinct import map_distinct
 
 _DATA = Path(__file__).with_name("metric_catalogue.yaml")
 _PINYIN = re.compile(r"\([a-zA-Z\u00C0-\u024F]+\)")
@@ -197,9 +198,7 @@ def apply_context_rules(figures: pl.DataFrame) -> pl.DataFrame:
     if figures.is_empty():
         return figures
     group = ["doc_id", "region_zh", "period", "category"]
-    core = pl.struct("metric_zh", "category").map_elements(
-        lambda s: core_phrase(s["metric_zh"], s["category"]), return_dtype=pl.String)
-    df = figures.with_columns(core.alias("_core"))
+    df = map_distinct(figures, ["metric_zh", "category"], core_phrase, "_core", pl.String)
     growth = pl.col("category") == GROWTH_CATEGORY
 
     def level_or_growth(metric_id: str) -> pl.Expr:

@@ -5,6 +5,7 @@ import hashlib
 
 import polars as pl
 
+from warehouse.distinct import map_distinct
 from warehouse.metrics import apply_context_rules, metric_id_for
 from warehouse.units import canonical_unit, multiplier
 
@@ -59,14 +60,10 @@ def clean_figures(raw: pl.DataFrame) -> pl.DataFrame:
     df = raw.with_columns(
         [pl.col(c).str.strip_chars() for c in ("region_zh", "period", "metric_zh", "category", "unit_zh", "qualifier", "kind")]
     ).with_columns(pl.col("unit_zh").fill_null(""), pl.col("metric_zh").fill_null(""))
+    df = map_distinct(df, ["unit_zh", "category"], canonical_unit, "unit_canonical", pl.String)
+    df = map_distinct(df, ["unit_zh"], multiplier, "_mult", pl.Float64)
+    df = map_distinct(df, ["metric_zh", "category"], metric_id_for, "metric_id", pl.String)
     df = df.with_columns(
-        pl.struct("unit_zh", "category").map_elements(
-            lambda s: canonical_unit(s["unit_zh"], s["category"]), return_dtype=pl.String
-        ).alias("unit_canonical"),
-        pl.col("unit_zh").map_elements(multiplier, return_dtype=pl.Float64).alias("_mult"),
-        pl.struct("metric_zh", "category").map_elements(
-            lambda s: metric_id_for(s["metric_zh"], s["category"]), return_dtype=pl.String
-        ).alias("metric_id"),
         pl.struct("doc_id", "char_start", "char_end", "value", "category").map_elements(
             lambda s: figure_id(s["doc_id"], s["char_start"], s["char_end"], s["value"], s["category"]),
             return_dtype=pl.String,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -17,8 +18,11 @@ from warehouse.reporting.data import ReportData, read_report_data
 from warehouse.reporting.display import format_number, format_value, unit_label
 
 TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE = "report.html.j2"
 REPORT_FILE = "index.html"
+WRITE_CHUNKS = 100          # template pieces joined per file write: one write per piece is slower
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BADGE_CLASS = {"yes": "yes", "no": "no"}     # attained → the badge's CSS class; anything else is "unknown"
 
 
 def report_dir_from_env() -> Path:
@@ -52,43 +56,50 @@ def _yoy(row: dict) -> str:
     return ""
 
 
-def _latest_rows(latest: pl.DataFrame, region: str) -> list[dict]:
-    rows = []
-    for r in latest.filter(pl.col("region_zh") == region).iter_rows(named=True):
-        rows.append({**r, "display": format_value(r["value"], r["unit"]), "yoy": _yoy(r)})
-    return rows
+def _by_region(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The frame split once into one frame per region (filtering it per region rescans every row each time)."""
+    return {region: rows for (region,), rows in frame.partition_by("region_zh", as_dict=True).items()}
 
 
-def _target_rows(targets: pl.DataFrame, region: str) -> list[dict]:
+# The table rows reach the template as attributes, not dict keys: Jinja looks `row.x` up as an attribute
+# first, and that failing lookup on a dict, for every cell of tens of thousands of target rows, took ~1 s.
+def _latest_rows(latest: pl.DataFrame) -> list[SimpleNamespace]:
+    return [SimpleNamespace(**r, display=format_value(r["value"], r["unit"]), yoy=_yoy(r))
+            for r in latest.iter_rows(named=True)]
+
+
+def _target_rows(targets: pl.DataFrame) -> list[SimpleNamespace]:
     rows = []
-    for r in targets.filter(pl.col("region_zh") == region).iter_rows(named=True):
-        target = target_text(r)
+    for r in targets.iter_rows(named=True):
         actual = (f"{format_value(r['latest_actual_value'], r['unit'])}（{r['latest_actual_year']}）"
                   if r["latest_actual_value"] is not None else "")
-        rows.append({**r, "target": target, "actual": actual,
-                     "attained_label": ATTAINED_STYLE.get(r["attained"], ("", r["attained"]))[1]})
+        rows.append(SimpleNamespace(**r, target=target_text(r), actual=actual,
+                                    badge=BADGE_CLASS.get(r["attained"], "unknown"),
+                                    attained_label=ATTAINED_STYLE.get(r["attained"], ("", r["attained"]))[1]))
     return rows
 
 
-def render_report(data: ReportData) -> tuple[str, int]:
-    """The page's HTML and its number of charts."""
+def _page_context(data: ReportData) -> tuple[dict, int]:
+    """The template's context and the page's number of charts."""
     from plotly.offline import get_plotlyjs
 
     regions, charts = [], 0
     charted = set(data.series["region_zh"].to_list())
+    specs_of = chart_specs(data.series, data.targets)
+    latest_of, targets_of = _by_region(data.latest), _by_region(data.targets)
     # regions with a series first: they are what the charts are for; target-only regions after them
     for name in sorted(data.regions, key=lambda n: (n not in charted, n)):
-        specs = chart_specs(name, data.series, data.targets)
+        specs = specs_of.get(name, [])
         charts += len(specs)
         regions.append({
             "name": name,
             "anchor": f"region-{name}",
             "charts": [plotly_div(s) for s in specs],
-            "latest": _latest_rows(data.latest, name),
-            "targets": _target_rows(data.targets, name),
+            "latest": _latest_rows(latest_of.get(name, data.latest.clear())),
+            "targets": _target_rows(targets_of.get(name, data.targets.clear())),
         })
     last_run = data.load_runs.row(0, named=True) if not data.load_runs.is_empty() else None
-    html = _environment().get_template("report.html.j2").render(
+    context = dict(
         data=data,
         regions=regions,
         last_run=last_run,
@@ -99,17 +110,27 @@ def render_report(data: ReportData) -> tuple[str, int]:
         unit_label=unit_label,
         plotly_js=get_plotlyjs(),
     )
-    return html, charts
+    return context, charts
+
+
+def render_report(data: ReportData) -> tuple[str, int]:
+    """The page's HTML and its number of charts."""
+    context, charts = _page_context(data)
+    return _environment().get_template(TEMPLATE).render(context), charts
 
 
 def write_report(data: ReportData, out_dir: str | Path) -> ReportOutcome:
     """Write out_dir/index.html atomically (a reader never sees half a report)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    html, charts = render_report(data)
+    context, charts = _page_context(data)
     path = out_dir / REPORT_FILE
     partial = out_dir / f".{REPORT_FILE}.{os.getpid()}.tmp"
-    partial.write_text(html, encoding="utf-8")
+    # streamed to the file: the page as one string, its pieces and its UTF-8 copy held at once cost more
+    # memory than anything else the report does
+    page = _environment().get_template(TEMPLATE).stream(context)
+    page.enable_buffering(WRITE_CHUNKS)
+    page.dump(str(partial), encoding="utf-8")
     os.replace(partial, path)
     checks = data.checks
     return ReportOutcome(path=path.resolve(), regions=len(data.regions), charts=charts,

@@ -58,7 +58,7 @@ def write_png(spec: ChartSpec, out: str | Path, width_px: int = 1000, height_px:
                 for t in spec.targets:
                     if t.year is None and t.attained == attained:
                         ax.axhline(t.value, linestyle=":", color=colour, linewidth=1)
-                        ax.annotate(f"目标 {t.label}", xy=(0.01, t.value), xycoords=("axes fraction", "data"),
+                        ax.annotate(t.caption, xy=(0.01, t.value), xycoords=("axes fraction", "data"),
                                     color=colour, fontsize=9, va="bottom")
             ax.set_title(f"{spec.region_zh} · {spec.title}")
             ax.set_xlabel("年份")
