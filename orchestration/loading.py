@@ -45,7 +45,7 @@ def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level
              only_files: list[str] | None = None) -> LoadOutcome:
     """One load under the load lock: a second load waits up to `wait_seconds`, then raises WarehouseBusy."""
     with hold(load_lock_path(db_path), wait_seconds, "start a load"):
-        job = build_definitions(db_path, raw_path).resolve_job_def(nightly_load_job.name)
+        job = build_definitions(db_path, raw_path, outputs_in_memory=True).resolve_job_def(nightly_load_job.name)
         with _instance() as instance:
             result = job.execute_in_process(
                 run_config=load_run_config(log_level, only_files), instance=instance, raise_on_error=False)
