@@ -41,7 +41,7 @@ score: setup
 	@echo "== dev"; $(BIN)/qcity extract $(SHARED)/corpus/dev --manifest $(SHARED)/corpus/dev/index.csv --out out/dev_pred.csv 2>/dev/null; \
 	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/dev_gold.csv --pred out/dev_pred.csv --docs $(SHARED)/corpus/dev
 
-bench: setup  # synthetic 100/1,000/10,000-document loads and more: writes bench/results.md and .json (~15 min)
+bench: setup  # synthetic 100/1,000/10,000-document loads and more: writes bench/results.md and .json (~4 min)
 	$(BIN)/python -m bench.run
 
 ui: setup

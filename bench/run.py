@@ -1,7 +1,7 @@
 """`make bench` = `.venv/bin/python -m bench.run`: build the synthetic corpora, measure, write results.md/.json.
 
     python -m bench.run [--sizes 100,1000,10000] [--incremental 100] [--extraction-bytes 5000000]
-                        [--query-runs 50] [--seed 20261123] [--out-dir bench] [--work-dir DIR]
+                        [--query-runs 50] [--repeats 3] [--seed 20261123] [--out-dir bench] [--work-dir DIR]
 
 Loads run as subprocesses of `qcity load` (a fresh DuckDB per size, a throwaway DAGSTER_HOME), so their
 peak RSS is the child's alone; the incremental load adds --incremental new documents to the largest
@@ -32,12 +32,21 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _odd(text: str) -> int:
+    n = int(text)
+    if n < 1 or n % 2 == 0:
+        raise argparse.ArgumentTypeError("repeats must be odd (1, 3, 5 …): the median of an even number is two runs")
+    return n
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     p.add_argument("--sizes", type=_sizes, default=[100, 1000, 10000], help="full-load corpus sizes (comma-separated)")
     p.add_argument("--incremental", type=int, default=100, help="new documents added to the largest warehouse")
     p.add_argument("--extraction-bytes", type=int, default=5_000_000, help="UTF-8 bytes of real text to extract")
     p.add_argument("--query-runs", type=int, default=50, help="runs per query (the median is reported)")
+    p.add_argument("--repeats", type=_odd, default=3,
+                   help="runs of the extraction and of the incremental load, odd (the median run is reported)")
     p.add_argument("--seed", type=int, default=20261123, help="seed of the synthetic corpora")
     p.add_argument("--out-dir", type=Path, default=REPO / "bench", help="where results.md and results.json go")
     p.add_argument("--work-dir", type=Path, default=None, help="corpora and warehouses (default: a temp dir, removed)")
@@ -55,10 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         sources = load_sources(args.source or default_source_dirs(REPO))
         say(f"{len(sources)} source documents; work dir {work}")
 
-        extraction = measure_extraction(sources, args.extraction_bytes)
-        say(f"extraction: {extraction.chars_per_cpu_second:,.0f} chars/CPU-s "
-            f"({extraction.chars_per_wall_second:,.0f} chars/wall-s) over {extraction.documents} documents; "
-            f"region {extraction.region_ms_per_doc:.2f} ms/doc")
+        extraction_runs = []
+        for _ in range(args.repeats):
+            extraction_runs.append(measure_extraction(sources, args.extraction_bytes))
+            say(f"extraction: {extraction_runs[-1].chars_per_cpu_second:,.0f} chars/CPU-s "
+                f"({extraction_runs[-1].chars_per_wall_second:,.0f} chars/wall-s) over "
+                f"{extraction_runs[-1].documents} documents; region {extraction_runs[-1].region_ms_per_doc:.2f} ms/doc")
+        extraction = median_run(extraction_runs, lambda r: r.chars_per_cpu_second)
 
         loads = []
         for n in args.sizes:
@@ -79,29 +91,43 @@ def main(argv: list[str] | None = None) -> int:
 
         largest = args.sizes[-1]
         raw, db = work / f"raw_{largest}", work / f"w_{largest}.duckdb"
-        incremental = None
+        incremental, incremental_runs = None, []
         if args.incremental > 0:
             added = write_corpus(raw, sources, args.seed, largest, largest + args.incremental)
-            incremental = run_load_subprocess(raw, db, args.incremental, work / "dagster_home",
-                                              log_path=work / f"load_{largest}_plus_{args.incremental}.log")
-            incremental.corpus_bytes = added
-            say(f"incremental +{args.incremental} into {largest}: {incremental.wall_seconds:.1f}s, "
-                f"exit {incremental.returncode}; steps {incremental.step_seconds}")
+            before = work / f"w_{largest}_before_increment.duckdb"
+            shutil.copy(db, before)
+            for i in range(args.repeats):
+                shutil.copy(before, db)  # every run adds the same new documents to the same warehouse
+                run = run_load_subprocess(raw, db, args.incremental, work / "dagster_home",
+                                          log_path=work / f"load_{largest}_plus_{args.incremental}_{i}.log")
+                run.corpus_bytes = added
+                incremental_runs.append(run)
+                say(f"incremental +{args.incremental} into {largest}: {run.wall_seconds:.1f}s, "
+                    f"exit {run.returncode}; steps {run.step_seconds}")
+            before.unlink()
+            incremental = median_run(incremental_runs, lambda r: r.wall_seconds)
 
         queries = measure_queries(db, args.query_runs)
         for q in queries:
             say(f"query {q.name}: median {q.median_ms:.2f} ms ({q.rows} rows)")
 
-        md, js = write_results(args.out_dir, extraction=extraction, loads=loads, incremental=incremental,
+        md, js = write_results(args.out_dir, extraction=extraction, extraction_runs=extraction_runs, loads=loads,
+                               incremental=incremental, incremental_runs=incremental_runs,
                                incremental_base=largest, queries=queries, seed=args.seed,
                                sources=len(sources), elapsed=time.time() - started,
                                sample_document=document_name(0), query_runs=args.query_runs)
         say(f"wrote {md} and {js}")
-        failed = [r for r in loads + ([incremental] if incremental else []) if r.returncode != 0]
+        failed = [r for r in loads + incremental_runs if r.returncode != 0]
         return 1 if failed else 0
     finally:
         if args.work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def median_run(runs: list, key):
+    """The run whose measure is the median of an odd number of runs: one noisy moment of a shared machine
+    neither sinks nor flatters the reported figure; results.md lists every run."""
+    return sorted(runs, key=key)[len(runs) // 2]
 
 
 def say(message: str) -> None:

@@ -41,12 +41,15 @@ def test_synthetic_document_differs_from_its_base_but_keeps_its_headline(sources
 def test_bench_command_writes_results_with_budgets(tmp_path):
     out = tmp_path / "out"
     before = {p: p.stat().st_mtime for p in (REPO / "bench").glob("results.*")}
-    code = bench_run.main(["--sizes", "20", "--incremental", "3", "--extraction-bytes", "50000",
+    code = bench_run.main(["--sizes", "20", "--incremental", "3", "--extraction-bytes", "50000", "--repeats", "3",
                            "--query-runs", "3", "--out-dir", str(out), "--work-dir", str(tmp_path / "work")])
     assert code == 0
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert data["full_loads"][0]["documents"] == 20 and data["full_loads"][0]["returncode"] == 0
     assert data["incremental_load"]["documents"] == 3 and data["incremental_load"]["returncode"] == 0
+    walls = data["incremental_load"]["runs_wall_seconds"]   # each run adds the same documents to the same warehouse
+    assert len(walls) == 3 and data["incremental_load"]["wall_seconds"] == sorted(walls)[1]
+    assert len(data["extraction"]["runs_chars_per_cpu_second"]) == 3
     assert data["full_loads"][0]["peak_rss_mb"] > 50  # a real child process was measured
     assert {"extraction_chars_per_second", "metric_series_lookup_median_ms"} <= set(data["budgets"])
     for entry in data["budgets"].values():
@@ -55,6 +58,17 @@ def test_bench_command_writes_results_with_budgets(tmp_path):
     md = (out / "results.md").read_text(encoding="utf-8")
     assert "## Budgets" in md and "| 20 |" in md
     assert {p: p.stat().st_mtime for p in (REPO / "bench").glob("results.*")} == before
+
+
+@pytest.mark.parametrize("values, median", [([5], 5), ([3, 1, 2], 2), ([9, 1, 7, 3, 5], 5)])
+def test_the_median_run_is_reported(values, median):
+    assert bench_run.median_run(values, lambda v: v) == median
+
+
+@pytest.mark.parametrize("repeats", ["0", "2", "-1"])
+def test_repeats_must_be_odd(repeats):
+    with pytest.raises(SystemExit):
+        bench_run.parse_args(["--repeats", repeats])
 
 
 @pytest.mark.parametrize("line, seconds", [
