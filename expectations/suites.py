@@ -95,18 +95,23 @@ REVENUE_NOT_ABOVE_GDP = "revenue_not_above_gdp"
 COUNT_NON_NEGATIVE = "count_non_negative"
 COUNT_IS_INTEGER = "count_is_integer"
 
+def _not_above_gdp_total(name, description) -> Rule:
+    """value_yuan ≤ gdp_total_yuan (the frame's GDP of the same region, period and kind), where both are known."""
+    return Rule(name, ERROR, "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "gdp_total_yuan", "column_B": "value_yuan", "or_equal": True,
+                 "ignore_row_if": "either_value_is_missing"}, description)
+
+
 GDP_RULES: list[Rule] = [
     _between(GDP_TOTAL_YEARLY_MAGNITUDE, ERROR, "value_yuan", GDP_YEARLY_MIN_YUAN, GDP_YEARLY_MAX_YUAN,
              'metric_id == "gdp.total" and period_grain == "year"',
              "A region's yearly GDP (gdp.total) lies within 1e8–3e14 yuan."),
-    Rule(GDP_PART_NOT_ABOVE_TOTAL, ERROR, "ExpectColumnPairValuesAToBeGreaterThanB",
-         {"column_A": "gdp_total_yuan", "column_B": "value_yuan", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
-         "A part of GDP (value added of a sector) is not above the region's GDP for the same period and kind."),
+    _not_above_gdp_total(GDP_PART_NOT_ABOVE_TOTAL,
+                         "A part of GDP (value added of a sector) is not above the region's GDP for the same period and kind."),
 ]
 REVENUE_RULES: list[Rule] = [
-    Rule(REVENUE_NOT_ABOVE_GDP, ERROR, "ExpectColumnPairValuesAToBeGreaterThanB",
-         {"column_A": "gdp_total_yuan", "column_B": "value_yuan", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
-         "Fiscal revenue is not above the region's GDP for the same period and kind."),
+    _not_above_gdp_total(REVENUE_NOT_ABOVE_GDP,
+                         "Fiscal revenue is not above the region's GDP for the same period and kind."),
 ]
 COUNT_RULES: list[Rule] = [
     _between(COUNT_NON_NEGATIVE, ERROR, "count", 0, None, None, "A count is not negative."),
