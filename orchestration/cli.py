@@ -1,20 +1,13 @@
 """The `qcity` command line: load, extract, sql, check."""
 from __future__ import annotations
 
-import atexit
 import csv
-import gc
 import sys
 from pathlib import Path
 
 import click
 
 from orchestration.resources import db_path_from_env, raw_path_from_env
-
-# At exit, move every object out of the collector's reach: the interpreter's final collections would
-# otherwise walk the millions of objects of Dagster, GX and pandas (1–3 s after a load has finished).
-# Objects are still freed by reference counting; the process is ending.
-atexit.register(gc.freeze)
 
 
 @click.group(help="qcity: Chinese regional quality statistics, from raw documents to a DuckDB warehouse.")
