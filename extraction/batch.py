@@ -95,7 +95,8 @@ def _extract_sequential(raw_docs: Iterable[RawDocument], on_document: Callable[[
 
     batch = ExtractedBatch()
     for raw in raw_docs:
-        doc = Document(PurePosixPath(raw.file).name, raw.text, raw.url, raw.title, raw.published)
+        doc = Document(PurePosixPath(raw.file).name, raw.text, raw.url, raw.title, raw.published,
+                       raw.region_override, raw.year_override)
         try:
             figures = extract_figures(doc)
             # The engine already resolved the region for its figures; only a figure-less document needs a call.

@@ -36,7 +36,8 @@ def extract_paths(paths: list[Path], manifest: Path | None) -> tuple[list[dict],
             problems.append(f"skipped {path}: {exc}")
             continue
         meta = entries.get(path.name)
-        doc = Document(path.name, text, meta.url if meta else "", meta.title if meta else "", meta.published if meta else "")
+        doc = Document(path.name, text, meta.url, meta.title, meta.published, meta.region_zh, meta.year) if meta \
+            else Document(path.name, text)
         rows += [f.as_row() for f in extract_figures(doc)]
     return rows, problems
 

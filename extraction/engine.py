@@ -36,11 +36,9 @@ _UNIQUE_SCAN_BUDGET = 200_000_000  # chars scanned by raw.find per document
 
 
 def extract_figures(document: Document) -> list[Figure]:
-    """All figures of a document; never raises."""
-    try:
-        return _extract(document)
-    except Exception:  # a rule bug must not stop the pipeline: degrade to no figures
-        return []
+    """All figures of a document. A rule bug raises: the caller records the document as rejected
+    (extraction/batch.py) rather than loading it as active and empty."""
+    return _extract(document)
 
 
 def _region(doc: Document):

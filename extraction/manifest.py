@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 MANIFEST_NAME = "manifest.csv"
-COLUMNS = ("file", "url", "title", "published")
+COLUMNS = ("file", "url", "title", "published", "region_zh", "year")  # region_zh, year: optional corrections
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,8 @@ class ManifestEntry:
     url: str = ""
     title: str = ""
     published: str = ""
+    region_zh: str = ""        # overrides the document's region (basis `manifest`)
+    year: int | None = None    # overrides the year the document reports on (basis `manifest`)
     line: int = 0  # line in manifest.csv, for problems found later (missing file, symlink out)
 
 
@@ -62,6 +64,10 @@ def parse_manifest(text: str) -> tuple[dict[str, ManifestEntry], list[ManifestPr
         if published and not _check_date(published):
             problems.append(ManifestProblem(line_no, name, f"bad date {published!r} (want YYYY-MM-DD)"))
             continue
+        year_text = (row.get("year") or "").strip()
+        if year_text and not (year_text.isdigit() and 1900 <= int(year_text) <= 2100):
+            problems.append(ManifestProblem(line_no, name, f"bad year {year_text!r} (want YYYY)"))
+            continue
         if name in entries:
             problems.append(ManifestProblem(line_no, name, "duplicate row for this file (first row kept)"))
             continue
@@ -70,6 +76,8 @@ def parse_manifest(text: str) -> tuple[dict[str, ManifestEntry], list[ManifestPr
             url=(row.get("url") or "").strip(),
             title=(row.get("title") or "").strip(),
             published=published,
+            region_zh=(row.get("region_zh") or "").strip(),
+            year=int(year_text) if year_text else None,
             line=line_no,
         )
     return entries, problems

@@ -22,7 +22,16 @@ SPEC_COLUMNS = (
     "doc", "region_zh", "period", "metric_zh", "category", "value", "value_max", "unit_zh",
     "value_canonical", "qualifier", "kind", "quote",
 )
-CSV_COLUMNS = SPEC_COLUMNS + ("char_start", "char_end")
+# Evidence behind a figure's period, region and kind (the three *_basis columns): where the decision was read.
+#   clause / sentence / paragraph: a cue of the figure's own clause, sentence or paragraph;
+#   section: the goals or review section (or plan horizon) the figure sits under;
+#   title / opening / dateline / url: the document context, from the title, the body's opening lines,
+#     the dateline (or the manifest's `published` date), the source URL;
+#   manifest: a correction in raw/manifest.csv (`region_zh`, `year`);
+#   default: no evidence (period unknown, kind actual, no region).
+BASES = ("clause", "sentence", "paragraph", "section", "title", "opening", "dateline", "url", "manifest", "default")
+BASIS_COLUMNS = ("period_basis", "region_basis", "kind_basis")
+CSV_COLUMNS = SPEC_COLUMNS + ("char_start", "char_end") + BASIS_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class Document:
     url: str = ""
     title: str = ""
     published: str = ""  # ISO date YYYY-MM-DD, or empty
+    region_override: str = ""  # manifest `region_zh`: the document's region, decided by an analyst
+    year_override: int | None = None  # manifest `year`: the year the document reports on
 
 
 @dataclass
@@ -54,6 +65,9 @@ class Figure:
     quote: str
     char_start: int
     char_end: int
+    period_basis: str = "default"
+    region_basis: str = "default"
+    kind_basis: str = "default"
     extras: dict = field(default_factory=dict)
 
     def as_row(self) -> dict:
@@ -71,5 +85,5 @@ _ROW_FIELDS = tuple(figure_field_names())  # as_row runs once per figure: datacl
 
 __all__ = [
     "CATEGORIES", "QUALIFIERS", "KINDS", "PERIOD_WORDS", "PERIOD_PATTERN",
-    "SPEC_COLUMNS", "CSV_COLUMNS", "Document", "Figure", "figure_field_names", "asdict",
+    "SPEC_COLUMNS", "CSV_COLUMNS", "BASES", "BASIS_COLUMNS", "Document", "Figure", "figure_field_names", "asdict",
 ]

@@ -25,6 +25,8 @@ class RawDocument:
     url: str = ""
     title: str = ""
     published: str = ""
+    region_override: str = ""
+    year_override: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def scan_raw_folder(raw_dir: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
             result = RawDocument(
                 result.file, result.doc_id, result.size, result.encoding, result.text,
                 url=meta.url, title=meta.title, published=meta.published,
+                region_override=meta.region_zh, year_override=meta.year,
             )
         scan.documents.append(result)
     return scan
