@@ -11,17 +11,18 @@ import re
 from dataclasses import dataclass
 
 from extraction import categories, exclusions, kinds, metrics, qualifiers
+from extraction.context import DocumentContext, build_context
 from extraction.mentions import Mention, scan
 from extraction.models import Document, Figure
 from extraction.normalize import NormText, normalize
-from extraction.periods import PeriodContext
+from extraction.periods import PeriodContext, find_cues
 from extraction.tables import scan_tables, table_line_mask
 from extraction.units import canonical
 
-try:  # owned by the region engineer; the extractor works without it
-    from extraction.regions import resolve_document_region, wider_region
+try:  # the gazetteer is optional: without it figures have no region
+    from extraction.regions import wider_region
 except Exception:  # pragma: no cover
-    resolve_document_region = wider_region = None
+    wider_region = None
 
 _SENTENCE_BREAK = re.compile(r"[。!?\n]")
 _PARAGRAPH_BREAK = re.compile(r"\n|\?\?")  # ?? is where mojibake ate a paragraph indent
@@ -41,27 +42,17 @@ def extract_figures(document: Document) -> list[Figure]:
     return _extract(document)
 
 
-def _region(doc: Document):
-    if resolve_document_region is None:
-        return None
-    try:
-        return resolve_document_region(doc.text, doc.title, doc.url)
-    except Exception:
-        return None
-
-
-def _region_name(region, norm_lead: str) -> str:
+def _region_name(context: DocumentContext, norm_lead: str) -> tuple[str, str]:
+    """The figure's region and its basis: the document's, or the wider one its clause names (全省为)."""
+    region = context.region.value
     if region is None:
-        return ""
+        return "", "default"
     m = _WIDER.search(norm_lead)
     if m and wider_region is not None:
-        try:
-            wide = wider_region(region, m.group(1))
-            if wide is not None:
-                return wide.name
-        except Exception:
-            pass
-    return region.name
+        wide = wider_region(region, m.group(1))
+        if wide is not None:
+            return wide.name, "clause"
+    return region.name, context.region.basis
 
 
 def _starts(norm: str, rx: re.Pattern) -> list[int]:
@@ -104,8 +95,8 @@ class _Doc:
     """Everything the rules need about one document, computed once."""
 
     nt: NormText
-    ctx: PeriodContext
-    plan: bool
+    context: DocumentContext
+    periods: PeriodContext
     outlook: int
     sentence_starts: list[int]
     paragraph_starts: list[int]
@@ -130,19 +121,20 @@ def _extract(document: Document) -> list[Figure]:
     for s, e in table_line_mask(norm):  # table cells are read by the table rules only
         scan_mask[s:e] = b"\x01" * (e - s)
     mentions = sorted(scan(norm, scan_mask) + scan_tables(norm, mask), key=lambda m: m.num_start)
+    cues = find_cues(norm, mask)
+    context = build_context(document, nt, cues, [m.start for m in mentions])
     doc = _Doc(
         nt=nt,
-        ctx=PeriodContext.build(norm, document.title, document.published, mask,
-                                mentions[0].start if mentions else None),
-        plan=kinds.document_is_plan(norm, document.title),
+        context=context,
+        periods=PeriodContext.build(norm, context, cues, mentions[0].start if mentions else None),
         outlook=kinds.outlook_start(norm),
         sentence_starts=_starts(norm, _SENTENCE_BREAK),
         paragraph_starts=_starts(norm, _PARAGRAPH_BREAK),
     )
-    region = _region(document)
     budget = _Budget(_UNIQUE_SCAN_BUDGET)
     figures: list[Figure] = []
     done: list[Mention] = []
+    headline: list[int] = []  # figures of the title lines whose period is inherited
     prev_info: dict | None = None
     for m in mentions:
         prev = done[-1] if done else None
@@ -152,18 +144,21 @@ def _extract(document: Document) -> list[Figure]:
         para_start = min(sent_start, _start_before(doc.paragraph_starts, m.start))
         floor = max(sent_start, prev.end if prev and prev.end <= m.start else 0)
         info = _describe(nt, m, floor, sent_start, prev_info if prev and prev.end > sent_start else None)
-        target = doc.plan or m.start >= doc.outlook or kinds.is_target(norm, m.start, sent_start, para_start)
-        if target:
-            period = doc.ctx.resolve_target(m.start, para_start, sent_start, doc.sentence_end(m.start))
+        kind_basis = _target_basis(doc, m, sent_start, para_start)
+        if kind_basis:
+            period, period_basis = doc.periods.resolve_target(m.start, para_start, sent_start, doc.sentence_end(m.start))
         else:
-            period = _actual_period(doc, m, info, sent_start, para_start, done, figures)
+            period, period_basis = _actual_period(doc, m, info, sent_start, para_start, done, figures)
+        if m.start < context.head_end and period_basis not in _OWN_CUES:
+            headline.append(len(figures))
         qs, qe = _unique_quote(nt, *nt.raw_span(info["quote_start"], info["quote_end"]), budget)
         qualifier = m.qualifier
         if qualifier == "exact" and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
             qualifier = "decrease"
+        region_zh, region_basis = _region_name(context, norm[max(0, m.start - 6):m.start])
         figures.append(Figure(
             doc=document.name,
-            region_zh=_region_name(region, norm[max(0, m.start - 6):m.start]),
+            region_zh=region_zh,
             period=period,
             metric_zh=info["metric"],
             category=info["category"],
@@ -172,14 +167,52 @@ def _extract(document: Document) -> list[Figure]:
             unit_zh=_unit_as_written(nt, m),
             value_canonical=canonical(m.value, m.unit),
             qualifier=qualifier,
-            kind="target" if target else "actual",
+            kind="target" if kind_basis else "actual",
             quote=nt.raw[qs:qe],
             char_start=qs,
             char_end=qe,
+            period_basis=period_basis,
+            region_basis=region_basis,
+            kind_basis=kind_basis or "default",
         ))
         done.append(m)
         prev_info = info
+    _headline_periods(figures, headline, doc)
     return figures
+
+
+_OWN_CUES = ("clause", "sentence", "paragraph")
+
+
+def _target_basis(doc: _Doc, m: Mention, sent_start: int, para_start: int) -> str | None:
+    """Why the figure is a goal (the basis of kind `target`), or None for an actual."""
+    context = doc.context
+    if context.in_review(m.start):
+        return None  # a plan's review section reports actuals
+    if context.plan.value:
+        return context.plan.basis
+    if m.start >= doc.outlook:
+        return "section"
+    return kinds.target_basis(doc.norm, m.start, sent_start, para_start)
+
+
+def _headline_periods(figures: list[Figure], headline: list[int], doc: _Doc) -> None:
+    """A title figure with no cue of its own takes the year the document reports on; in a document with
+    none, the period of the first body figure stating the same number; else unknown."""
+    if not headline:
+        return
+    context = doc.context
+    head_end_raw = doc.nt.to_raw[context.head_end]
+    for i in headline:
+        fig = figures[i]
+        if context.subject_year.value:
+            continue  # document_period() already gave it the subject year
+        twin = next((f for f in figures if f.char_start >= head_end_raw and f.value == fig.value
+                     and f.unit_zh == fig.unit_zh and f.kind == fig.kind), None)
+        if twin is not None:
+            fig.period, fig.period_basis = twin.period, "body"
+        else:
+            fig.period, fig.period_basis = ("target:unknown" if fig.kind == "target" else "unknown"), "default"
 
 
 def _unit_as_written(nt: NormText, m: Mention) -> str:
@@ -194,23 +227,23 @@ def _unit_as_written(nt: NormText, m: Mention) -> str:
 
 
 def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_start: int,
-                   done: list[Mention], figures: list[Figure]) -> str:
+                   done: list[Mention], figures: list[Figure]) -> tuple[str, str]:
     norm = doc.norm
     prev = done[-1] if done else None
     if m.kind_hint == "ratio" and prev is not None and prev.kind_hint == "ratio" and prev.end + 1 >= m.num_start:
-        return figures[-1].period  # the terms of one ratio share its period
+        return figures[-1].period, figures[-1].period_basis  # the terms of one ratio share its period
     cat = info["category"]
-    period = doc.ctx.resolve(m.start, para_start, sent_start, info["clause_start"], cat == "growth_rate",
-                             cat not in ("rate", "growth_rate", "rank"))
+    resolved = doc.periods.resolve(m.start, para_start, sent_start, info["clause_start"], cat == "growth_rate",
+                                   cat not in ("rate", "growth_rate", "rank"))
     if cat == "rank" and prev is not None and prev.end >= sent_start and m.start - prev.end <= 8 \
             and not _CLAUSE_BREAK.search(norm, prev.end, m.start) and figures[-1].category != "rank":
-        period = figures[-1].period  # 101件,居全省第二位: a rank holds when its figure holds
-    span = doc.ctx.year_range(norm, m.start, sent_start)
+        resolved = figures[-1].period, "clause"  # 101件,居全省第二位: a rank holds when its figure holds
+    span = doc.periods.year_range(norm, m.start, sent_start)
     if span:  # the k-th figure after 2015至2017年…分别 holds for the k-th year
         k = sum(1 for d in done if span[0] <= d.start < m.start)
         if span[1] + k <= span[2]:
-            period = str(span[1] + k)
-    return period
+            resolved = str(span[1] + k), "sentence"
+    return resolved
 
 
 def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: dict | None) -> dict:

@@ -13,6 +13,12 @@ _SENTENCE = re.compile(alternation(_CFG["sentence_cues"]))
 _SECTION = re.compile("|".join([alternation(_CFG["section_cues"])] + _CFG["section_patterns"]))
 _ACTUAL = re.compile(alternation(_CFG["actual_cues"]))
 _OUTLOOK = re.compile(_CFG["outlook_cues"])
+_ANNOUNCES = re.compile(_CFG["goal_announcement"])
+
+
+def announces_goals(text: str) -> bool:
+    """Does the text announce what its region will do (我市将开展…, 全县将重点…)?"""
+    return bool(_ANNOUNCES.search(text))
 
 
 def outlook_start(norm: str) -> int:
@@ -27,10 +33,16 @@ def document_is_plan(norm: str, title: str) -> bool:
     return bool((_PLAN_TITLE.search(head) or _PLAN_BODY.search(norm[:1500])) and _PLAN_GOALS.search(norm))
 
 
-def is_target(norm: str, pos: int, sentence_start: int, para_start: int) -> bool:
+def target_basis(norm: str, pos: int, sentence_start: int, para_start: int) -> str | None:
+    """`sentence` when a goal cue of the figure's sentence makes it a target, `section` when a goals
+    section (主要目标, 今年将…, 到2020年) does; None for an actual."""
     sentence = norm[sentence_start:pos]
     if _ACTUAL.search(sentence):
-        return False
+        return None
     if _SENTENCE.search(sentence):
-        return True
-    return bool(_SECTION.search(norm, para_start, pos))
+        return "sentence"
+    return "section" if _SECTION.search(norm, para_start, pos) else None
+
+
+def is_target(norm: str, pos: int, sentence_start: int, para_start: int) -> bool:
+    return target_basis(norm, pos, sentence_start, para_start) is not None

@@ -25,11 +25,13 @@ SPEC_COLUMNS = (
 # Evidence behind a figure's period, region and kind (the three *_basis columns): where the decision was read.
 #   clause / sentence / paragraph: a cue of the figure's own clause, sentence or paragraph;
 #   section: the goals or review section (or plan horizon) the figure sits under;
-#   title / opening / dateline / url: the document context, from the title, the body's opening lines,
-#     the dateline (or the manifest's `published` date), the source URL;
+#   title / opening / body / dateline / url: the document context, from the title, the body's opening
+#     lines, the rest of the body (a region named there, the body sentence stating a headline's number),
+#     the dateline, the source URL;
 #   manifest: a correction in raw/manifest.csv (`region_zh`, `year`);
 #   default: no evidence (period unknown, kind actual, no region).
-BASES = ("clause", "sentence", "paragraph", "section", "title", "opening", "dateline", "url", "manifest", "default")
+BASES = ("clause", "sentence", "paragraph", "section", "title", "opening", "body", "dateline", "url", "manifest",
+         "default")
 BASIS_COLUMNS = ("period_basis", "region_basis", "kind_basis")
 CSV_COLUMNS = SPEC_COLUMNS + ("char_start", "char_end") + BASIS_COLUMNS
 

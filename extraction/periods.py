@@ -9,6 +9,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from extraction.context import DocumentContext
 from extraction.lexicon_loader import alternation, compile_guarded, load
 
 _CFG = load("periods")
@@ -39,10 +40,7 @@ _TARGET_TAIL = re.compile(_CFG["target_year_tail"])
 _CUM_BLOCK = re.compile(rf"(?:{alternation(_CFG['cumulative_blockers'])})\s*$")
 _REL_BLOCK_BEFORE = re.compile(rf"(?:{alternation(_CFG['relative_blockers_before'])})\s*$")
 _REL_BLOCK_AFTER = re.compile(rf"(?:{alternation(_CFG['relative_blockers_after'])})")
-_TITLE_YEAR = re.compile(_CFG["bulletin_title"])
-_BULLETIN = re.compile(alternation(_CFG["bulletin_words"]))
 _REVIEW_MONTHS = set(_CFG["review_months"])
-_DATELINE = re.compile(r"((?:19|20)\d{2})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})")
 _YEAR_RANGE = compile_guarded(_CFG["year_range"])
 _YEAR_RANGE_MARKER = _CFG["year_range_marker"]
 _CARRY = bool(_CFG.get("stock_cue_carries", False))
@@ -58,62 +56,64 @@ class Cue:
     role: str = ""     # compare, target or ""
 
 
+def find_cues(norm: str, mask: bytearray | None = None) -> list[Cue]:
+    """Every period cue of a normalised text, in order."""
+    cues = []
+    for m in _CUE_RE.finditer(norm):
+        kind, year, role = m.lastgroup, None, ""
+        lead = norm[max(0, m.start() - 4):m.start()]
+        if kind in ("year", "yh1"):
+            if mask is not None and mask[m.start()]:
+                continue
+            year = int(_YEAR_IN.search(m.group(0)).group(0))
+            if _BASIS.search(lead):
+                continue
+            if _COMPARE.search(lead):
+                role = "compare"
+            elif _TARGET_LEAD.search(lead) or _TARGET_TAIL.match(norm, m.end()):
+                role = "target"
+        elif kind in ("this", "last", "h1"):
+            if _REL_BLOCK_BEFORE.search(lead) or _REL_BLOCK_AFTER.match(norm, m.end()):
+                continue
+            if kind == "this" and _THIS_BLOCK.search(lead):
+                continue
+        elif kind in ("cum", "cumc", "weak", "frame") and _CUM_BLOCK.search(norm, max(0, m.start() - 3), m.start()):
+            continue
+        cues.append(Cue(m.start(), m.end(), kind, year, role))
+    return cues
+
+
 @dataclass
 class PeriodContext:
-    doc_year: int | None          # the document's date (manifest, else a dateline near the top)
-    doc_month: int | None
-    subject_year: int | None      # the year a bulletin reports on (from its title)
-    subject_h1: bool
+    """Period resolution for one document: its cues, and the document context they fall back to.
+    Every resolution returns (period, basis): basis `clause`/`sentence`/`paragraph` for a cue of the
+    figure's own clause, sentence or paragraph, else the basis of the document-level decision used."""
+
+    doc: DocumentContext
     cues: list[Cue]
     cue_pos: list[int]
-    opening: str | None = None    # period set by the body's opening cue (2010年, / 今年来,)
-    first_whole: int = -1         # position of the first 全年
+    opening: tuple[str, str] | None = None    # (period, basis) set by the body's opening cue (2010年, / 今年来,)
+    first_whole: int = -1                     # position of the first 全年
+
+    @property
+    def doc_year(self) -> int | None:
+        return self.doc.doc_year
+
+    @property
+    def subject_year(self) -> int | None:
+        return self.doc.subject_year.value
 
     @classmethod
-    def build(cls, norm: str, title: str, published: str, mask: bytearray | None = None,
-              first_figure: int | None = None) -> "PeriodContext":
-        doc_year = doc_month = None
-        m = _DATELINE.match(published or "")
-        if not m:
-            m = _DATELINE.search(norm[:400])
-        if m:
-            doc_year, doc_month = int(m.group(1)), int(m.group(2))
-        head = title or norm.split("\n", 1)[0][:80]
-        head = re.sub(r"《[^》]*》", "", head)
-        ty = _TITLE_YEAR.search(head)
-        subject_year = int(ty.group(1)) if ty and _BULLETIN.search(head) else None
-        subject_h1 = "上半年" in head
-        cues = []
-        for m in _CUE_RE.finditer(norm):
-            kind, year, role = m.lastgroup, None, ""
-            lead = norm[max(0, m.start() - 4):m.start()]
-            if kind in ("year", "yh1"):
-                if mask is not None and mask[m.start()]:
-                    continue
-                year = int(_YEAR_IN.search(m.group(0)).group(0))
-                if _BASIS.search(lead):
-                    continue
-                if _COMPARE.search(lead):
-                    role = "compare"
-                elif _TARGET_LEAD.search(lead) or _TARGET_TAIL.match(norm, m.end()):
-                    role = "target"
-            elif kind in ("this", "last", "h1"):
-                if _REL_BLOCK_BEFORE.search(lead) or _REL_BLOCK_AFTER.match(norm, m.end()):
-                    continue
-                if kind == "this" and _THIS_BLOCK.search(lead):
-                    continue
-            elif kind in ("cum", "cumc", "weak") and _CUM_BLOCK.search(norm, max(0, m.start() - 3), m.start()):
-                continue
-            cues.append(Cue(m.start(), m.end(), kind, year, role))
-        ctx = cls(doc_year, doc_month, subject_year, subject_h1, cues, [c.pos for c in cues])
+    def build(cls, norm: str, doc: DocumentContext, cues: list[Cue], first_figure: int | None = None) -> "PeriodContext":
+        ctx = cls(doc, cues, [c.pos for c in cues])
         op = _OPENING.search(norm[:_OPENING_WINDOW])
         if op and (first_figure is None or op.end() <= first_figure):  # it opens the account
             word = op.group(1)
             y = _YEAR_IN.match(word)
             if y:
-                ctx.opening = y.group(0)
+                ctx.opening = (y.group(0), "opening")
             else:
-                ctx.opening = ctx._rel("h1" if "上半年" in word else "last" if word == "去年" else "this")
+                ctx.opening = ctx._rel("h1" if "上半年" in word else "last" if word == "去年" else "this", "opening")
         wholes = [c.pos for c in cues if c.kind == "whole"]
         ctx.first_whole = wholes[0] if wholes else -1
         return ctx
@@ -137,40 +137,63 @@ class PeriodContext:
             if c.end <= pos:
                 yield c
 
-    def _rel(self, kind: str) -> str:
+    def _rel(self, kind: str, scope: str) -> tuple[str, str]:
+        """今年/去年/上半年: a year when the document is dated (basis: the date's), else relative."""
         base = self.doc_year
+        basis = self.doc.date.basis if base else scope
         if kind == "this":
-            return str(base) if base else "relative:this_year"
+            return (str(base), basis) if base else ("relative:this_year", scope)
         if kind == "last":
-            return str(base - 1) if base else "relative:last_year"
+            return (str(base - 1), basis) if base else ("relative:last_year", scope)
         if kind == "h1":
-            return f"{base}H1" if base else "relative:this_year_H1"
-        return "unknown"
+            return (f"{base}H1", basis) if base else ("relative:this_year_H1", scope)
+        return "unknown", "default"
 
-    def resolve_target(self, pos: int, para_start: int, sent_start: int, sent_end: int) -> str:
+    def _whole_year(self) -> tuple[str, str] | None:
+        """全年 in a document about a year: that year; in a review published early in a year: the year before."""
+        if self.subject_year:
+            return str(self.subject_year), self.doc.subject_year.basis
+        if self.doc_year and self.doc_month in _REVIEW_MONTHS:
+            return str(self.doc_year - 1), self.doc.date.basis
+        return None
+
+    @staticmethod
+    def _scope(c: Cue, sent_start: int, clause_start: int) -> str:
+        return "clause" if c.pos >= clause_start else "sentence" if c.pos >= sent_start else "paragraph"
+
+    def resolve_target(self, pos: int, para_start: int, sent_start: int, sent_end: int) -> tuple[str, str]:
         for c in self._before(pos, para_start):
+            scope = self._scope(c, sent_start, sent_start)
             if c.kind in ("year", "yh1") and c.role == "target":
-                return f"target:{c.year}"
+                return f"target:{c.year}", scope
+            if c.kind == "year" and not c.role and c.pos >= sent_start:
+                return f"target:{c.year}", scope  # 2021年,全市将新增…
             if c.kind == "annual" and c.pos >= sent_start:
-                return "target:annual"
+                return "target:annual", scope
             if c.kind == "yend" and self.doc_year:
-                return f"target:{self.doc_year}"
+                return f"target:{self.doc_year}", self.doc.date.basis
+            if c.kind == "this":
+                period, basis = self._rel("this", scope)
+                return (f"target:{period}", basis) if period.isdigit() else (period, basis)
         # a deadline may close the sentence (投入100万元…于年底前建成)
         i = bisect.bisect_left(self.cue_pos, pos)
         for c in self.cues[i:]:
             if c.pos >= sent_end:
                 break
             if c.kind == "yend" and self.doc_year:
-                return f"target:{self.doc_year}"
+                return f"target:{self.doc_year}", self.doc.date.basis
             if c.kind == "year" and c.role == "target":
-                return f"target:{c.year}"
-        return "target:unknown"
+                return f"target:{c.year}", "sentence"
+        horizon = self.doc.horizon
+        if horizon.value:
+            return f"target:{horizon.value}", horizon.basis
+        return "target:unknown", "default"
 
     def resolve(self, pos: int, para_start: int, sent_start: int, clause_start: int, is_change: bool,
-                is_stock: bool = True) -> str:
-        """The period of an actual figure at `pos`. Only counts and amounts (`is_stock`) can be
+                is_stock: bool = True) -> tuple[str, str]:
+        """The period of an actual figure at `pos`, and its basis. Only counts and amounts (`is_stock`) can be
         running totals: a 累计 carries over to the following sentences for them, never for rates."""
-        weak_seen = False
+        weak_seen = None
         for c in self._before(pos, para_start):
             if c.kind in ("cum", "cumc", "weak") and not is_stock:
                 continue
@@ -178,43 +201,45 @@ class PeriodContext:
                 continue
             if c.kind == "cumc" and c.pos < sent_start and not _CARRY:
                 continue
+            scope = self._scope(c, sent_start, clause_start)
             if c.kind == "weak":
-                weak_seen = True
+                weak_seen = weak_seen or scope
                 continue
             if weak_seen and c.kind in ("cum", "cumc", "annual"):
-                return "cumulative"
+                return "cumulative", weak_seen
             if weak_seen and c.kind in ("year", "yh1", "h1", "this", "last") and c.pos < sent_start:
-                return "cumulative"  # 先后出台… reaches back past a year named in an earlier sentence
+                return "cumulative", weak_seen  # 先后出台… reaches back past a year named in an earlier sentence
             if c.kind in ("year", "yh1"):
                 if c.role == "compare" and (is_change or c.pos < clause_start):
                     continue
                 if c.role == "target":
                     continue
-                return f"{c.year}H1" if c.kind == "yh1" else str(c.year)
+                return (f"{c.year}H1" if c.kind == "yh1" else str(c.year)), scope
             if c.kind in ("h1", "this", "last"):
-                return self._rel(c.kind)
+                return self._rel(c.kind, scope)
             if c.kind == "whole":
-                if self.subject_year:
-                    return str(self.subject_year)
-                if self.doc_year and self.doc_month in _REVIEW_MONTHS:
-                    return str(self.doc_year - 1)
+                whole = self._whole_year()
+                if whole:
+                    return whole
                 continue
             if c.kind in ("cum", "cumc", "frame", "avg"):
-                return "cumulative"
+                return "cumulative", scope
             if c.kind == "annual":
-                return "annual"
+                return "annual", scope
         if weak_seen:
-            return self.opening or "cumulative"
+            return self.opening or ("cumulative", weak_seen)
         if 0 <= self.first_whole < pos:
-            if self.subject_year:
-                return str(self.subject_year)
-            if self.doc_year and self.doc_month in _REVIEW_MONTHS:
-                return str(self.doc_year - 1)
+            whole = self._whole_year()
+            if whole:
+                return whole
+        return self.document_period()
+
+    def document_period(self) -> tuple[str, str]:
+        """The period a figure with no cue of its own inherits from the document."""
         if self.opening:
             return self.opening
         if self.subject_year:
-            return f"{self.subject_year}H1" if self.subject_h1 else str(self.subject_year)
-        if self.subject_h1:
-            return self._rel("h1")
-        return "unknown"
-
+            return (f"{self.subject_year}H1" if self.doc.subject_h1 else str(self.subject_year)), self.doc.subject_year.basis
+        if self.doc.subject_h1:
+            return self._rel("h1", "title")
+        return "unknown", "default"

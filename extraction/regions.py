@@ -443,14 +443,24 @@ def _url_groups(url: str) -> dict[str, list[str]]:
 
 
 def _url_fallback(url_hits: dict[str, list[str]]) -> RegionInfo | None:
-    """The region a URL spells, when exactly one division fits (longhua: 龙华区 x2 or 隆化县 -> None)."""
-    if len(url_hits) != 1:
+    """The region a URL spells, when one division fits: the most specific of a nested chain
+    (zhaotong.yunnan: 昭通市 inside 云南省 -> 昭通市); unrelated readings (longhua: 龙华区 x2 or 隆化县) -> None."""
+    if not url_hits:
         return None
-    return _gaz().ents[next(iter(url_hits))].info()
+    g = _gaz()
+    deepest = max(url_hits, key=lambda k: len(g.ancestors.get(k, ())))
+    if any(k != deepest and k not in g.ancestors.get(deepest, ()) for k in url_hits):
+        return None
+    return g.ents[deepest].info()
 
 
 def _years(text: str) -> list[int]:
     return [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?=年)", text)]
+
+
+# The region of a document that names no division but speaks of the country (我国, 全国).
+NATIONAL = RegionInfo(name="全国", level="country", parent=None, province="", code=None)
+_ZONE_BASIS = {"title": "title", "headline": "title", "lead": "opening", "body": "body"}
 
 
 def resolve_document_region(
@@ -461,6 +471,14 @@ def resolve_document_region(
     ``text`` is the decoded document (any script, pinyin glosses allowed), ``title`` and ``url``
     come from the manifest and may be empty. Deterministic; about 1 ms per 2 kB document.
     """
+    return resolve_document_region_basis(text, title, url, _explain=_explain)[0]
+
+
+def resolve_document_region_basis(
+    text: str, title: str = "", url: str = "", *, _explain: list | None = None
+) -> tuple[RegionInfo | None, str]:
+    """The document's region and the evidence it rests on: `title` (the title or headline names it),
+    `opening` (the lead), `body`, or `url` (only the source URL spells it); (None, "default") if none."""
     g = _gaz()
     body = normalize_text(text or "")
     ttl = normalize_text(title or "").strip()
@@ -484,7 +502,7 @@ def resolve_document_region(
 
     url_hits = _url_groups(url)
     if not mentions:
-        return _url_fallback(url_hits)
+        return _url_result(url_hits)
 
     # --- accept mentions: reliable ones first, then those corroborated by a related division
     accepted: set[str] = set()
@@ -527,7 +545,7 @@ def resolve_document_region(
 
     used = [m for m in mentions if m.group]
     if not used:
-        return _url_fallback(url_hits)
+        return _url_result(url_hits)
 
     # --- score
     self_refs: dict[str, int] = {}
@@ -611,7 +629,7 @@ def resolve_document_region(
     # name, 慈利陈皮, does not beat its city named in full); any candidate if none is firm
     eligible = [k for k in score if not venue_only.get(k)]
     if not eligible:  # only venues of events (在北京召开): the text is not about a region
-        return _url_fallback(url_hits)
+        return _url_result(url_hits)
     pool = [k for k in eligible if k in firm_evidence] or eligible
     top = max(pool, key=lambda k: (score[k], g.ents[k].depth, [-x for x in first_pos[k]]))
     best = top
@@ -625,7 +643,7 @@ def resolve_document_region(
         rivals = [k for k in score
                   if k in firm_evidence and k != cand and top in g.ancestors.get(k, ())
                   and not g.related(k, cand) and score[k] >= SIBLING_RATIO * score[cand]]
-        if not rivals:
+        if not rivals and not _self_refs_exclude(cand, top, self_refs):
             best = cand
 
     if _explain is not None:
@@ -633,7 +651,23 @@ def resolve_document_region(
             e = _variant(k, used, body + " " + ttl)
             _explain.append({"region_zh": e.name, "parent": e.parent or None, "score": round(score[k], 2),
                              "firm": k in firm_evidence, "chosen": k == best})
-    return _variant(best, used, body + " " + ttl).info()
+    return _variant(best, used, body + " " + ttl).info(), _ZONE_BASIS[min(
+        (m for m in used if m.group == best), key=lambda m: (m.zone not in ("title", "headline"), m.pos)).zone]
+
+
+def _self_refs_exclude(cand: str, top: str, self_refs: dict[str, int]) -> bool:
+    """A body that speaks of itself as 全市/我市 is about the 市, not a 区 or 县 inside it that is named
+    once (a company's district): descend only when the self-references fit the nested division too."""
+    g = _gaz()
+    top_kinds, cand_kinds = _suffix_kinds(g.ents[top]), _suffix_kinds(g.ents[cand])
+    top_refs = sum(self_refs.get(k, 0) for k in top_kinds - cand_kinds)
+    cand_refs = sum(self_refs.get(k, 0) for k in cand_kinds)
+    return top_refs > 0 and cand_refs == 0
+
+
+def _url_result(url_hits: dict[str, list[str]]) -> tuple[RegionInfo | None, str]:
+    region = _url_fallback(url_hits)
+    return (region, "url") if region else (None, "default")
 
 
 def explain_document_region(text: str, title: str = "", url: str = "") -> list[dict]:
