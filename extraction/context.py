@@ -115,16 +115,16 @@ def _first_line(norm: str) -> str:
 def _head_end(norm: str) -> int:
     """Where the body starts: after the title lines (short lines without a full stop) and page furniture
     (breadcrumbs, datelines, sources, 原标题) at the top of the text."""
-    pos = 0
-    for _ in range(_HEAD_LINES):
+    pos = seen = 0
+    while seen < _HEAD_LINES:
         nl = norm.find("\n", pos)
-        line = norm[pos:] if nl < 0 else norm[pos:nl]
-        text = line.strip()
+        text = (norm[pos:] if nl < 0 else norm[pos:nl]).strip()
         short_title = len(text) <= _HEADLINE_MAX and "。" not in text
         if text and not (short_title or _FURNITURE.match(text) or _HEADLINE_LINE.match(text)):
             return pos
         if nl < 0:
             return pos
+        seen += bool(text)
         pos = nl + 1
     return pos
 

@@ -149,7 +149,7 @@ def _extract(document: Document) -> list[Figure]:
             period, period_basis = doc.periods.resolve_target(m.start, para_start, sent_start, doc.sentence_end(m.start))
         else:
             period, period_basis = _actual_period(doc, m, info, sent_start, para_start, done, figures)
-        if m.start < context.head_end and period_basis not in _OWN_CUES:
+        if m.start < context.head_end and period_basis in _INHERITED:
             headline.append(len(figures))
         qs, qe = _unique_quote(nt, *nt.raw_span(info["quote_start"], info["quote_end"]), budget)
         qualifier = m.qualifier
@@ -181,7 +181,7 @@ def _extract(document: Document) -> list[Figure]:
     return figures
 
 
-_OWN_CUES = ("clause", "sentence", "paragraph")
+_INHERITED = ("title", "opening", "manifest", "default")  # the bases of PeriodContext.document_period()
 
 
 def _target_basis(doc: _Doc, m: Mention, sent_start: int, para_start: int) -> str | None:

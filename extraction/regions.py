@@ -645,6 +645,9 @@ def resolve_document_region_basis(
                   and not g.related(k, cand) and score[k] >= SIBLING_RATIO * score[cand]]
         if not rivals and not _self_refs_exclude(cand, top, self_refs):
             best = cand
+    parent = g.ancestors.get(best, ())[:1]
+    if parent and parent[0] in score and _self_refs_exclude(best, parent[0], self_refs):
+        best = parent[0]  # a district named in the title of a text that speaks of 全市 throughout
 
     if _explain is not None:
         for k in sorted(score, key=lambda k: -score[k]):
@@ -659,7 +662,12 @@ def _self_refs_exclude(cand: str, top: str, self_refs: dict[str, int]) -> bool:
     """A body that speaks of itself as 全市/我市 is about the 市, not a 区 or 县 inside it that is named
     once (a company's district): descend only when the self-references fit the nested division too."""
     g = _gaz()
-    top_kinds, cand_kinds = _suffix_kinds(g.ents[top]), _suffix_kinds(g.ents[cand])
+    if g.ents[cand].level not in ("county", "district") or g.ents[top].level != "prefecture":
+        return False
+    def kinds(grp: str) -> set[str]:  # a renamed division answers to its former suffixes too (海门市 → 海门区)
+        return set().union(*(_suffix_kinds(g.ents[v]) for v in g.variants.get(grp, [grp])))
+
+    top_kinds, cand_kinds = kinds(top), kinds(cand)
     top_refs = sum(self_refs.get(k, 0) for k in top_kinds - cand_kinds)
     cand_refs = sum(self_refs.get(k, 0) for k in cand_kinds)
     return top_refs > 0 and cand_refs == 0

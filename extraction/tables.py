@@ -32,7 +32,8 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
         if header is None:
             if any(numeric):
                 continue
-            header = cells
+            # a header that opens with a pipe has no label column: its first cell heads column 1
+            header = [(m.start(), m.start(), "")] + cells if m.group(0).lstrip().startswith("|") else cells
             continue
         label_s, label_e, label = cells[0]
         for i, (s, e, t) in enumerate(cells):
