@@ -19,6 +19,7 @@ def _rule_set(rules: list[dict]) -> tuple[list[tuple[str, re.Pattern]], re.Patte
 
 
 _MONEY = _rule_set(_CFG["money_rules"])
+_NOT_GDP = re.compile(alternation(_CFG["money_not_gdp"]))
 _COUNT = _rule_set(_CFG["count_rules"])
 _AWARD_ONLY = _rule_set([r for r in _CFG["count_rules"] if r["category"] == "award_count"])
 PEOPLE_UNITS = set(_CFG["people_units"])
@@ -37,10 +38,11 @@ def _first(rule_set, *texts) -> str | None:
             continue
         best = None
         for cat, rx in rules:
-            m = rx.search(text)
-            # the cue nearest the end of the phrase names what is counted (标准化试点 → 试点)
-            if m and (best is None or m.end() > best[0]):
-                best = (max(x.end() for x in rx.finditer(text)), cat)
+            # the cue nearest the end of the phrase names what is counted (标准化试点 → 试点); at the same
+            # end, the longer cue is the more specific (品牌示范区 over 示范区)
+            key = max(((x.end(), x.end() - x.start()) for x in rx.finditer(text)), default=None)
+            if key and (best is None or key > best[0]):
+                best = (key, cat)
         if best:
             return best[1]
     return None
@@ -64,7 +66,8 @@ def categorize(family: str, kind_hint: str, metric: str, lead: str, clause: str,
             return "growth_rate"
         return "rate"
     if family == "money":
-        return _first(_MONEY, metric, lead) or "amount_other"
+        cat = _first(_MONEY, metric, lead) or "amount_other"
+        return "amount_other" if cat == "gdp" and _NOT_GDP.search(metric) else cat
     if family == "physical":
         return "amount_other"
     if unit_text in PEOPLE_UNITS:

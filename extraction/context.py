@@ -93,7 +93,7 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
     ctx.head_end = _head_end(norm)
     ctx.body_opening = _opening_sentence(norm, ctx.head_end)
     ctx.date = _date(document, norm)
-    head = title or _first_line(norm)
+    head = title or (_first_line(norm) if ctx.head_end > 0 else "")  # a body sentence is no title
     head = re.sub(r"《[^》]*》", "", head)
     ctx.subject_h1 = "上半年" in head
     ctx.subject_year = _subject_year(document, head, title, norm, cues, first_figures, ctx)

@@ -29,6 +29,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n|\?\?")  # ?? is where mojibake ate a paragrap
 _WIDER = re.compile(r"(全市|全省)(?:平均)?为\s*$")
 _CLAUSE_BREAK = re.compile(r"[。;;!?\n、]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+# the rest of a count's clause, up to the next number (a year is no number: 荣获2016年度…奖)
+_COUNT_TAIL = re.compile(r"(?:[^,。;;!?\n\d]|(?:19|20)\d{2}年)*")
 _FOLLOWS_NOUN = re.compile(r"[\u4e00-\u9fff“\"]")
 _NOT_NOUN_START = set("的以左和及与或、到至比较同增下上提占为是共,。")
 _QUOTE_MAX_EXTEND = 40
@@ -251,7 +253,7 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
     norm = nt.norm
     if m.kind_hint == "table":
         metric = m.extras.get("metric", "")
-        cat = categories.categorize(m.unit.family, "", metric, "", metric)
+        cat = categories.categorize(m.unit.family, "", metric, m.extras.get("column", ""), metric)
         return {"metric": metric, "category": cat, "quote_start": m.start, "quote_end": m.end,
                 "clause_start": m.start, "metric_span": (m.start, m.start), "family": m.unit.family}
     ls, le = metrics.left_metric(norm, m.start, floor)
@@ -289,6 +291,9 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
                       and categories.is_growth(lead)):
         metric = metric + nt.plain[clause_start:m.num_start].strip()  # 产值 + 居全省, 收入 + 同比增长
     clause = norm[clause_start:max(m.end, re_)]
+    if m.unit.family == "count":  # what a count is of may follow its verb: 5家企业荣获…质量奖
+        tail = _COUNT_TAIL.match(norm, max(m.end, re_), max(m.end, re_) + 30)
+        clause += tail.group(0)
     cat = categories.categorize(m.unit.family, m.kind_hint, norm[ms:me], lead, clause, m.unit.text)
     if inherited and prev_info is not None:
         if _WIDER.search(lead) and m.unit.family in ("percent", "points"):

@@ -50,6 +50,7 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
             label_core = label.split(":")[-1].strip()
             col_core = _HEADER_UNIT.sub("", col).strip()
             mention.extras["metric"] = label_core + col_core
+            mention.extras["column"] = col_core  # the column's words read as the lead (比上年增长)
             out.append(mention)
     return out
 
