@@ -88,6 +88,8 @@ HEADLINE_MAX_CHARS = 60
 LEVEL_DEPTH = {"province": 0, "prefecture": 1, "county": 2, "district": 2}
 
 SELF_REF = re.compile(r"(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长)")
+# a self-reference that is not a benchmark (比全市低, 全市为, 居全市第一): the text speaks as that division
+OWN_REF = re.compile(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
 VENUE_BEFORE = ("在", "赴", "于")
 VENUE_AFTER = re.compile(r"^.{0,6}?(?:召开|举办|举行|开幕|闭幕)")
 
@@ -551,6 +553,9 @@ def resolve_document_region_basis(
     self_refs: dict[str, int] = {}
     for k in SELF_REF.findall(body):
         self_refs[k] = self_refs.get(k, 0) + 1
+    own_refs: dict[str, int] = {}
+    for k in OWN_REF.findall(body):
+        own_refs[k] = own_refs.get(k, 0) + 1
 
     score: dict[str, float] = {}
     firm_evidence: set[str] = set()
@@ -643,10 +648,10 @@ def resolve_document_region_basis(
         rivals = [k for k in score
                   if k in firm_evidence and k != cand and top in g.ancestors.get(k, ())
                   and not g.related(k, cand) and score[k] >= SIBLING_RATIO * score[cand]]
-        if not rivals and not _self_refs_exclude(cand, top, self_refs):
+        if not rivals and not _self_refs_exclude(cand, top, own_refs):
             best = cand
     parent = g.ancestors.get(best, ())[:1]
-    if parent and parent[0] in score and _self_refs_exclude(best, parent[0], self_refs):
+    if parent and parent[0] in score and _self_refs_exclude(best, parent[0], own_refs):
         best = parent[0]  # a district named in the title of a text that speaks of 全市 throughout
 
     if _explain is not None:
