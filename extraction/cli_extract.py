@@ -38,7 +38,10 @@ def extract_paths(paths: list[Path], manifest: Path | None) -> tuple[list[dict],
         meta = entries.get(path.name)
         doc = Document(path.name, text, meta.url, meta.title, meta.published, meta.region_zh, meta.year) if meta \
             else Document(path.name, text)
-        rows += [f.as_row() for f in extract_figures(doc)]
+        try:
+            rows += [f.as_row() for f in extract_figures(doc)]
+        except Exception as exc:  # one document's rule bug is reported, the others are extracted
+            problems.append(f"extractor error in {path}: {type(exc).__name__}: {exc}")
     return rows, problems
 
 

@@ -152,13 +152,24 @@ def _subject_year(document: Document, head: str, title: str, norm: str, cues: li
     if ty and _BULLETIN.search(head) and not _DELIVERED.search(head):
         return Decision(int(ty.group(1)), "title", "bulletin title year", head)
     # the body's opening statement: a year cue of its first sentence before its first figure
+    # (去年/今年 count where the document is dated: 「去年,全省…」 in a page of 2014 reports on 2013)
     start, end = ctx.body_opening
     figure = next((p for p in first_figures if p >= start), len(norm))
     for c in cues:
         if c.pos >= min(end, figure):
             break
-        if c.pos >= start and c.kind == "year" and not c.role:
+        if c.pos < start or c.role:
+            continue
+        if c.kind == "year" and not _DELIVERED.search(norm, c.end, c.end + 24):  # not a report's title year
             return Decision(c.year, "opening", "opening statement", norm[start:min(end, c.end + 12)])
+        if c.kind in ("this", "last") and ctx.doc_year:
+            year = ctx.doc_year - (c.kind == "last")
+            return Decision(year, "opening", "opening statement, dated", norm[start:min(end, c.end + 12)])
+    # a report delivered in year Y (政府工作报告) reviews Y-1
+    if _DELIVERED.search(head):
+        delivered = int(ty.group(1)) if ty else ctx.doc_year
+        if delivered:
+            return Decision(delivered - 1, "title", "report reviews the year before", head)
     return _NONE
 
 

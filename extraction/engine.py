@@ -294,7 +294,10 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
     if m.unit.family == "count":  # what a count is of may follow its verb: 5家企业荣获…质量奖
         tail = _COUNT_TAIL.match(norm, max(m.end, re_), max(m.end, re_) + 30)
         clause += tail.group(0)
-    cat = categories.categorize(m.unit.family, m.kind_hint, norm[ms:me], lead, clause, m.unit.text)
+    counted = norm[ms:me]
+    if m.unit.family == "count" and number_first and right_ok:
+        counted = norm[rs:re_]  # 12个示范社区: the noun after a count is what it counts
+    cat = categories.categorize(m.unit.family, m.kind_hint, counted, lead, clause, m.unit.text)
     if inherited and prev_info is not None:
         if _WIDER.search(lead) and m.unit.family in ("percent", "points"):
             cat = categories.benchmark_category(norm[sent_start:m.num_start])

@@ -153,7 +153,7 @@ class PeriodContext:
         """全年 in a document about a year: that year; in a review published early in a year: the year before."""
         if self.subject_year:
             return str(self.subject_year), self.doc.subject_year.basis
-        if self.doc_year and self.doc_month in _REVIEW_MONTHS:
+        if self.doc_year and self.doc.doc_month in _REVIEW_MONTHS:
             return str(self.doc_year - 1), self.doc.date.basis
         return None
 
