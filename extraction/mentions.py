@@ -50,6 +50,7 @@ _COUNT_NONHEADS = re.compile(alternation(_NUM["count_nonheads"]))
 _TIMES_VERBS = re.compile(alternation(_NUM["times_verbs"]))
 _ZERO = re.compile(rf"零({alternation(_NUM['zero_nouns'])})")
 _MAG_CLASS = re.compile(rf"(?:{alternation(_NUM['magnitude_class_verbs'])})([百千万])亿(元)?级?")
+_MAG_MORE_THAN = frozenset(_NUM["magnitude_class_more_than"])
 _FRACTION = re.compile(r"([一二两三四五六七八九十百]+)分之([一二两三四五六七八九十百]+)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _IMPLIED = re.compile(rf"(?:{alternation(IMPLIED_BY_METRIC)})\s*(?:为|达|达到|是)?\s*$")
@@ -193,8 +194,8 @@ def _scan_chinese(norm, mask, taken, add):
         s = m.start(1)
         if taken[s] or mask[s]:
             continue
-        v = cn_to_number(m.group(1))
-        add(Mention(s, m.end(), v, None, Unit("亿元", 1e8, "money"), None, "more_than" if norm[m.start():s] in ("突破", "超过", "跨越") else "exact", implied_unit="亿元"))
+        v = float(_NUM["magnitude_class_values"][m.group(1)])
+        add(Mention(s, m.end(), v, None, Unit("亿元", 1e8, "money"), None, "more_than" if norm[m.start():s] in _MAG_MORE_THAN else "exact", implied_unit="亿元"))
     for m in _ZERO.finditer(norm):
         if not taken[m.start()] and not mask[m.start()]:
             add(Mention(m.start(), m.start() + 1, 0.0, None, NO_UNIT, None, "exact", start=m.start()))
