@@ -234,6 +234,8 @@ def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_star
     prev = done[-1] if done else None
     if m.kind_hint == "ratio" and prev is not None and prev.kind_hint == "ratio" and prev.end + 1 >= m.num_start:
         return figures[-1].period, figures[-1].period_basis  # the terms of one ratio share its period
+    if m.kind_hint == "streak":
+        return "cumulative", "clause"  # 连续14年: a running count by its own words
     cat = info["category"]
     resolved = doc.periods.resolve(m.start, para_start, sent_start, info["clause_start"], cat == "growth_rate",
                                    cat not in ("rate", "growth_rate", "rank"))

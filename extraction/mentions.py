@@ -24,7 +24,7 @@ class Mention:
     unit_span: tuple[int, int] | None   # norm span of the written unit, None if implied
     qualifier: str
     implied_unit: str = ""  # unit_zh when the unit is not written (第八 → 位)
-    kind_hint: str = ""     # rank, ratio, table, or ""
+    kind_hint: str = ""     # rank, ratio, table, streak, or ""
     extras: dict = field(default_factory=dict)
     start: int = -1         # norm offset where the mention's own text starts (≤ num_start)
 
@@ -48,6 +48,7 @@ _CN_COUNT = compile_guarded(rf"(?<![第每这那之前一二两三四五六七�
 _COUNT_HEADS = re.compile(alternation(_NUM["count_heads"]))
 _COUNT_NONHEADS = re.compile(alternation(_NUM["count_nonheads"]))
 _TIMES_VERBS = re.compile(alternation(_NUM["times_verbs"]))
+_STREAK = compile_guarded(_NUM["streak"])
 _ZERO = re.compile(rf"零({alternation(_NUM['zero_nouns'])})")
 _MAG_CLASS = re.compile(rf"(?:{alternation(_NUM['magnitude_class_verbs'])})([百千万])亿(元)?级?")
 _MAG_MORE_THAN = frozenset(_NUM["magnitude_class_more_than"])
@@ -70,12 +71,25 @@ def scan(norm: str, mask: bytearray) -> list[Mention]:
         out.append(m)
         taken[m.num_start:m.end] = b"\x01" * (m.end - m.num_start)
 
+    _scan_streaks(norm, mask, add)
     _scan_ranks(norm, mask, add)
     _scan_ratios(norm, mask, taken, add)
     _scan_arabic(norm, mask, taken, add)
     _scan_chinese(norm, mask, taken, add)
     out.sort(key=lambda m: m.num_start)
     return out
+
+
+def _scan_streaks(norm, mask, add):
+    """连续14年, 连续八届: the count of a streak (its number reads as a duration to the exclusions)."""
+    for m in _STREAK.finditer(norm):
+        if mask[m.start()]:
+            continue
+        word = m.group(1)
+        v = float(word) if word.isdigit() else cn_to_number(word)
+        if v:
+            add(Mention(m.start(1), m.end(), v, None, Unit(m.group(2), 1.0, "count"), (m.start(2), m.end(2)),
+                        "exact", kind_hint="streak", start=m.start()))
 
 
 def _scan_ranks(norm, mask, add):
