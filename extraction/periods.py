@@ -113,7 +113,8 @@ class PeriodContext:
             if y:
                 ctx.opening = (y.group(0), "opening")
             else:
-                ctx.opening = ctx._rel("h1" if "上半年" in word else "last" if word == "去年" else "this", "opening")
+                period, _ = ctx._rel("h1" if "上半年" in word else "last" if word == "去年" else "this", "opening")
+                ctx.opening = (period, "opening")
         wholes = [c.pos for c in cues if c.kind == "whole"]
         ctx.first_whole = wholes[0] if wholes else -1
         return ctx

@@ -92,6 +92,8 @@ SELF_REF = re.compile(r"(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!�
 OWN_REF = re.compile(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
 VENUE_BEFORE = ("在", "赴", "于")
 VENUE_AFTER = re.compile(r"^.{0,6}?(?:召开|举办|举行|开幕|闭幕)")
+# a place that opens a company's name (浏阳市某花炮有限公司) is its address, not what the text is about
+COMPANY_AFTER = re.compile(r"^[^,。;、:\s]{0,12}?(?:有限公司|有限责任公司|股份公司|公司|集团|合作社|厂)")
 
 
 @dataclass(frozen=True)
@@ -582,7 +584,8 @@ def resolve_document_region_basis(
         is_full = m.alias in g.by_name  # a full (current or former) name, not a short one
         end = m.pos + len(m.alias)
         src = source(m)
-        venue = (m.pos > 0 and src[m.pos - 1] in VENUE_BEFORE and bool(VENUE_AFTER.match(src[end:end + 10])))
+        venue = (m.pos > 0 and src[m.pos - 1] in VENUE_BEFORE and bool(VENUE_AFTER.match(src[end:end + 10]))) \
+            or (m.zone not in ("title", "headline") and bool(COMPANY_AFTER.match(src[end:end + 16])))
         if venue:
             score[grp] = score.get(grp, 0.0) + VENUE_WEIGHT
             first_pos.setdefault(grp, (2, m.pos))

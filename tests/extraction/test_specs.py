@@ -1,6 +1,7 @@
 """Generic runner for the table-driven spec files in specs/*.yaml.
 
-Each file has `positive` cases ({text, [title], [published], expect: [{field: value, ...}]}) — every
+Each file has `positive` cases ({text, [title], [published], [url], [region_zh, year: manifest corrections],
+expect: [{field: value, ...}]}) — every
 expected figure must be found, in order, with the given fields — and `negative` cases (texts) that
 must yield no figure at all. `quote_contains` / `metric_contains` check substrings.
 """
@@ -28,7 +29,8 @@ def _cases(kind: str):
 def _doc(case) -> Document:
     if isinstance(case, str):
         return Document("spec.txt", case)
-    return Document("spec.txt", case["text"], "", case.get("title", ""), str(case.get("published", "")))
+    return Document("spec.txt", case["text"], case.get("url", ""), case.get("title", ""), str(case.get("published", "")),
+                    case.get("region_zh", ""), case.get("year"))
 
 
 def _agrees(fig, exp: dict) -> bool:
