@@ -36,10 +36,11 @@ test: setup report-prereqs
 
 score: setup
 	@mkdir -p out
-	@echo "== seed"; $(BIN)/qcity extract $(SHARED)/corpus/seed --manifest raw/manifest.csv --out out/seed_pred.csv 2>/dev/null; \
+	@echo "== seed"; $(BIN)/qcity extract $(SHARED)/corpus/seed --manifest raw/manifest.csv --out out/seed_pred.csv || exit 1; \
 	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/seed_gold.csv --pred out/seed_pred.csv --docs $(SHARED)/corpus/seed
-	@echo "== dev"; $(BIN)/qcity extract $(SHARED)/corpus/dev --manifest $(SHARED)/corpus/dev/index.csv --out out/dev_pred.csv 2>/dev/null; \
-	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/dev_gold.csv --pred out/dev_pred.csv --docs $(SHARED)/corpus/dev
+	@for set in dev dev2; do echo "== $$set"; \
+	  $(BIN)/qcity extract $(SHARED)/corpus/$$set --manifest $(SHARED)/corpus/$$set/index.csv --out out/$${set}_pred.csv || exit 1; \
+	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/$${set}_gold.csv --pred out/$${set}_pred.csv --docs $(SHARED)/corpus/$$set; done
 
 bench: setup  # synthetic 100/1,000/10,000-document loads and more: writes bench/results.md and .json (~4 min)
 	$(BIN)/python -m bench.run
