@@ -28,6 +28,7 @@ _SENTENCE_BREAK = re.compile(r"[。!?\n]")
 _PARAGRAPH_BREAK = re.compile(r"\n|\?\?")  # ?? is where mojibake ate a paragraph indent
 _WIDER = re.compile(r"(全市|全省)(?:平均)?为\s*$")
 _CLAUSE_BREAK = re.compile(r"[。;;!?\n、]")
+_CLAUSE_END = re.compile(r"[,。;;!?\n]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 # the rest of a count's clause, up to the next number (a year is no number: 荣获2016年度…奖)
 _COUNT_TAIL = re.compile(r"(?:[^,。;;!?\n\d]|(?:19|20)\d{2}年)*")
@@ -242,6 +243,11 @@ def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_star
     if cat == "rank" and prev is not None and prev.end >= sent_start and m.start - prev.end <= 8 \
             and not _CLAUSE_BREAK.search(norm, prev.end, m.start) and figures[-1].category != "rank":
         resolved = figures[-1].period, "clause"  # 101件,居全省第二位: a rank holds when its figure holds
+    if resolved[1] != "clause":
+        clause_end = _CLAUSE_END.search(norm, m.end)
+        year = doc.periods.year_after(m.end, clause_end.start() if clause_end else len(norm))
+        if year:  # no cue before it in its clause, a year after it: 5家企业荣获2016年度市长质量奖
+            resolved = str(year), "clause"
     span = doc.periods.year_range(norm, m.start, sent_start)
     if span:  # the k-th figure after 2015至2017年…分别 holds for the k-th year
         k = sum(1 for d in done if span[0] <= d.start < m.start)

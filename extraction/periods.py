@@ -129,6 +129,15 @@ class PeriodContext:
             return None
         return found.end(), int(found.group(1)), int(found.group(2))
 
+    def year_after(self, pos: int, end: int) -> int | None:
+        """A plain year named after `pos` and before `end` (16个品牌进入2020年度…500强: the figure's own year)."""
+        for c in self.cues[bisect.bisect_left(self.cue_pos, pos):]:
+            if c.pos >= end:
+                break
+            if c.kind == "year" and not c.role:
+                return c.year
+        return None
+
     def _before(self, pos: int, floor: int):
         cues = self.cues
         for i in range(bisect.bisect_left(self.cue_pos, pos) - 1, -1, -1):  # nearest first, no copy

@@ -17,6 +17,10 @@ _PREFIX = alternation(PREFIXES)
 _BASE = alternation(list(BASES) + BIG_MEASURES)
 _BARE = alternation(_CFG["bare_prefixes"])
 # [prefix] base, or a bare prefix not followed by another CJK measure
+_NOT_BEFORE = {base: re.compile(alternation(words)) for base, words in _CFG["base_not_before"].items()}
+# a count's alternative measure written after it in parentheses: 687台(套), 316个(件)
+_COUNT_BASES = alternation(b for b, f in BASES.items() if f == "count")
+_ALTERNATE = re.compile(rf"\((?:{_COUNT_BASES})\)")
 UNIT_RE = re.compile(rf"(?P<prefix>{_PREFIX})?(?P<approx>多|余)?(?P<base>{_BASE})|(?P<bare>{_BARE})(?P<bare_approx>多|余)?")
 
 
@@ -50,12 +54,19 @@ def match_unit(norm: str, pos: int) -> tuple[Unit, int]:
     if approx and not prefix:
         return NO_UNIT, pos
     family = BASES.get(base, "count")
+    end = m.end()
+    if base in _NOT_BEFORE and _NOT_BEFORE[base].match(norm, end):
+        return NO_UNIT, pos
     mult = float(PREFIXES[prefix]) if prefix else 1.0
     if family == "ratio":
         mult = 1.0
     # 3万余人: the 余 sits inside the unit; report the unit without it (万人) and let the caller see it
     text = (prefix or "") + base
-    return _unit(text, mult, family), m.end()
+    if family == "count":
+        alt = _ALTERNATE.match(norm, end)
+        if alt:
+            text, end = text + alt.group(0), alt.end()
+    return _unit(text, mult, family), end
 
 
 def inner_approx(norm: str, pos: int) -> str:
