@@ -15,6 +15,7 @@ from extraction.lexicon_loader import alternation, compile_guarded, load
 _CFG = load("periods")
 _REL = _CFG["relative"]
 _CUE_RE = compile_guarded("|".join([
+    rf"(?P<stock>{_CFG['dated_stock']})",
     rf"(?P<yh1>{_CFG['year_h1']})",
     rf"(?P<year>{_CFG['year']})",
     rf"(?P<h1>{alternation(_REL['this_year_h1'])})",
@@ -62,6 +63,8 @@ def find_cues(norm: str, mask: bytearray | None = None) -> list[Cue]:
     for m in _CUE_RE.finditer(norm):
         kind, year, role = m.lastgroup, None, ""
         lead = norm[max(0, m.start() - 4):m.start()]
+        if kind == "stock":
+            kind = "year"  # a dated stock is a year cue
         if kind in ("year", "yh1"):
             if mask is not None and mask[m.start()]:
                 continue
