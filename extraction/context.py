@@ -32,6 +32,8 @@ _FIVE_YEAR_RE = re.compile(alternation(_FIVE_YEAR))
 _HORIZON = re.compile(_CFG["horizon_year"])
 _REVIEW = re.compile(alternation(_CFG["review_headings"]))
 _GOALS = re.compile(alternation(_CFG["goal_headings"]))
+_GOAL_SECTION = re.compile(_CFG["goal_section_opening"], re.M)
+_LIST_ITEM = re.compile(_CFG["list_item"])
 _SENTENCE_END = re.compile(r"[。!?;\n]")
 _HEAD_LINES = 8
 
@@ -65,6 +67,7 @@ class DocumentContext:
     head_end: int = 0                  # norm offset where the body starts (title lines and page furniture above)
     body_opening: tuple[int, int] = (0, 0)  # the body's first sentence
     review_spans: list[tuple[int, int]] = field(default_factory=list)  # a plan's review sections: actuals
+    goal_sections: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end, goal year)
 
     @property
     def doc_year(self) -> int | None:
@@ -76,6 +79,10 @@ class DocumentContext:
 
     def in_review(self, pos: int) -> bool:
         return any(s <= pos < e for s, e in self.review_spans)
+
+    def goal_year(self, pos: int) -> int | None:
+        """The goal year of the goals section `pos` sits under (到2025年,…: then a list), or None."""
+        return next((y for s, e, y in self.goal_sections if s <= pos < e), None)
 
     def explain(self) -> dict:
         return {name: {"value": d.value if not hasattr(d.value, "name") else d.value.name, "basis": d.basis,
@@ -102,6 +109,7 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
     ctx.horizon = _horizon(norm, head, ctx)
     if ctx.plan.value:
         ctx.review_spans = _review_spans(norm)
+    ctx.goal_sections = _goal_sections(norm)
     return ctx
 
 
@@ -243,3 +251,28 @@ def _review_spans(norm: str) -> list[tuple[int, int]]:
             continue
         spans.append((line_start, end))
     return spans
+
+
+def _goal_sections(norm: str) -> list[tuple[int, int, int]]:
+    """Paragraphs that open with a goal year, each with the list items under it (the paragraph after it too,
+    when it ends with a colon): (start, end, year). A report that merely opens with 到2020年 governs nothing else."""
+    sections: list[tuple[int, int, int]] = []
+    for m in _GOAL_SECTION.finditer(norm):
+        end = _line_end(norm, m.start())
+        introduces = norm[m.start():end].rstrip().endswith(":")
+        while end < len(norm):
+            nxt = end + 1
+            while nxt < len(norm) and norm[nxt] == "\n":
+                nxt += 1
+            line_end = _line_end(norm, nxt)
+            if not (_LIST_ITEM.match(norm, nxt, line_end) or introduces):
+                break
+            introduces = False
+            end = line_end
+        sections.append((m.start(), end, int(m.group(1))))
+    return sections
+
+
+def _line_end(norm: str, pos: int) -> int:
+    nl = norm.find("\n", pos)
+    return len(norm) if nl < 0 else nl

@@ -193,10 +193,15 @@ def _target_basis(doc: _Doc, m: Mention, sent_start: int, para_start: int) -> st
     if context.in_review(m.start):
         return None  # a plan's review section reports actuals
     if context.plan.value:
+        if context.plan.rule == "goals notice" and kinds.reports_done(doc.norm[sent_start:doc.sentence_end(m.start)]):
+            return None  # a goals notice may also say what was done last year
         return context.plan.basis
     if m.start >= doc.outlook:
         return "section"
-    return kinds.target_basis(doc.norm, m.start, sent_start, para_start)
+    own = kinds.target_basis(doc.norm, m.start, sent_start, para_start)
+    if own is None and context.goal_year(m.start) and not kinds.reports_actual(doc.norm, sent_start, m.start):
+        return "section"  # a goal listed under 「到2025年,…:」
+    return own
 
 
 def _headline_periods(figures: list[Figure], headline: list[int], doc: _Doc) -> None:

@@ -14,6 +14,12 @@ _SECTION = re.compile("|".join([alternation(_CFG["section_cues"])] + _CFG["secti
 _ACTUAL = re.compile(alternation(_CFG["actual_cues"]))
 _OUTLOOK = re.compile(_CFG["outlook_cues"])
 _ANNOUNCES = re.compile(_CFG["goal_announcement"])
+_REPORTED = re.compile(alternation(_CFG["reported_cues"]))
+
+
+def reports_done(sentence: str) -> bool:
+    """去年…, 已…, 累计…: the sentence reports what has been done."""
+    return bool(_REPORTED.search(sentence))
 
 
 def announces_goals(text: str) -> bool:
@@ -42,6 +48,11 @@ def target_basis(norm: str, pos: int, sentence_start: int, para_start: int) -> s
     if _SENTENCE.search(sentence):
         return "sentence"
     return "section" if _SECTION.search(norm, para_start, pos) else None
+
+
+def reports_actual(norm: str, start: int, pos: int) -> bool:
+    """A cue of an actual (预计…) between `start` and `pos`."""
+    return bool(_ACTUAL.search(norm, start, pos))
 
 
 def is_target(norm: str, pos: int, sentence_start: int, para_start: int) -> bool:

@@ -197,6 +197,9 @@ class PeriodContext:
                 return f"target:{self.doc_year}", self.doc.date.basis
             if c.kind == "year" and c.role == "target":
                 return f"target:{c.year}", "sentence"
+        goal_year = self.doc.goal_year(pos)
+        if goal_year:
+            return f"target:{goal_year}", "section"
         horizon = self.doc.horizon
         if horizon.value:
             return f"target:{horizon.value}", horizon.basis
