@@ -78,8 +78,10 @@ def _run_bounded(con: duckdb.DuckDBPyConnection, sql: str, timeout: float) -> tu
     """Run the query in a worker thread while this (main) thread waits: the wait ends at the timeout, or at
     Ctrl-C — Python delivers SIGINT to the main thread only, and DuckDB checks for it only between tasks, so
     a query running in the main thread would ignore Ctrl-C until it finished. Either way con.interrupt()
-    stops the query."""
+    stops the query. The wait is on an Event, not Thread.join: a join interrupted by KeyboardInterrupt
+    marks a still-running thread as finished (CPython 3.11), and closing its busy connection then aborts."""
     outcome: dict = {}
+    done = threading.Event()
 
     def work() -> None:
         try:
@@ -87,23 +89,34 @@ def _run_bounded(con: duckdb.DuckDBPyConnection, sql: str, timeout: float) -> tu
             outcome["result"] = ([], []) if rel is None else (list(rel.columns), rel.fetchall())
         except BaseException as exc:  # handed to the waiting thread, which raises it
             outcome["error"] = exc
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name="qcity-sql-query", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name="qcity-sql-query", daemon=True).start()
     try:
-        worker.join(timeout)
+        finished = done.wait(timeout)
     except KeyboardInterrupt:
-        con.interrupt()
-        worker.join()
-        raise QueryInterrupted("interrupted (Ctrl-C); nothing was changed") from None
-    if worker.is_alive():
-        con.interrupt()
-        worker.join()
+        _interrupt_and_wait(con, done)
+        raise QueryInterrupted("query interrupted (Ctrl-C); nothing was changed") from None
+    if not finished:
+        _interrupt_and_wait(con, done)
         if "result" not in outcome:
             raise QueryTimeout(f"query interrupted after the {timeout:g} s timeout (--timeout)")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
+
+
+def _interrupt_and_wait(con: duckdb.DuckDBPyConnection, done: threading.Event) -> None:
+    """Interrupt the query and wait until the worker let go of the connection (a second Ctrl-C included):
+    only then may it be closed."""
+    con.interrupt()
+    while True:
+        try:
+            done.wait()
+            return
+        except KeyboardInterrupt:
+            con.interrupt()
 
 
 def one_line(exc: BaseException) -> str:
