@@ -233,13 +233,18 @@ SMALL_QUERY = "SELECT count(*) AS documents FROM dim_document WHERE retired_at I
 @dataclass
 class CliLatencyResult:
     args: list[str]                # after `qcity`
-    runs_seconds: list[float]
+    runs_seconds: list[float]      # wall time of each run
+    runs_cpu_seconds: list[float]  # the child's user + system time: what it costs without waiting for a core
     returncode: int                # of the last run
     output: str = ""               # stdout of the last run
 
     @property
     def median_seconds(self) -> float:
         return statistics.median(self.runs_seconds)
+
+    @property
+    def median_cpu_seconds(self) -> float:
+        return statistics.median(self.runs_cpu_seconds)
 
 
 def measure_sql_latency(db_path: Path, runs: int = 5, query: str = SMALL_QUERY) -> CliLatencyResult:
@@ -249,9 +254,10 @@ def measure_sql_latency(db_path: Path, runs: int = 5, query: str = SMALL_QUERY) 
     qcity = Path(sys.executable).with_name("qcity")
     args = ["sql", query, "--db", str(db_path)]
     subprocess.run([str(qcity), *args], capture_output=True, text=True, timeout=60)
-    times, run = [], None
+    times, cpu, run = [], [], None
     for _ in range(runs):
-        started = time.perf_counter()
+        cpu_before, started = _children_cpu(), time.perf_counter()
         run = subprocess.run([str(qcity), *args], capture_output=True, text=True, timeout=60)
         times.append(time.perf_counter() - started)
-    return CliLatencyResult(args, times, run.returncode, run.stdout)
+        cpu.append(_children_cpu() - cpu_before)
+    return CliLatencyResult(args, times, cpu, run.returncode, run.stdout)

@@ -225,7 +225,8 @@ def test_the_bench_measures_qcity_sql_latency(window):
     from bench.report import SQL_SMALL_QUERY_MAX_S, budgets
 
     result = measure_sql_latency(window["db"], runs=3)
-    assert result.returncode == 0 and len(result.runs_seconds) == 3
+    assert result.returncode == 0 and len(result.runs_seconds) == len(result.runs_cpu_seconds) == 3
+    assert all(c > 0 for c in result.runs_cpu_seconds)  # a real child process ran
     assert "documents" in result.output and result.median_seconds > 0
     entry = budgets(_no_extraction(), [], None, 0, [], sql_latency=result)["sql_small_query_seconds"]
     assert entry["budget"] == SQL_SMALL_QUERY_MAX_S == 0.5 and entry["unit"] == "s"
