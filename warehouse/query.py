@@ -18,9 +18,7 @@ import duckdb
 
 from warehouse.locking import db_lock_path, hold
 
-DEFAULT_TIMEOUT_S = 60.0
-
-# Applied when the connection opens; lock_configuration comes last in effect, freezing every other setting.
+# Applied as the connection opens; lock_configuration then freezes every setting, itself included.
 WINDOW_CONFIG = {
     "enable_external_access": False,        # the database file only: no other file, no network, no ATTACH
     "autoload_known_extensions": False,
@@ -59,9 +57,8 @@ def single_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise QueryRejected(f"{count} statements given; qcity sql runs one statement per call")
 
 
-def run_query(db_path: str | Path, sql: str, lock_timeout: float = 30.0,
-              timeout: float = DEFAULT_TIMEOUT_S) -> tuple[list[str], list[tuple]]:
-    """(columns, rows) of one statement. Raises QueryRejected, QueryTimeout, QueryInterrupted, duckdb.Error,
+def run_query(db_path: str | Path, sql: str, lock_timeout: float, timeout: float) -> tuple[list[str], list[tuple]]:
+    """(columns, rows) of one statement, interrupted after `timeout` seconds. Raises QueryRejected, QueryTimeout, QueryInterrupted, duckdb.Error,
     FileNotFoundError or WarehouseBusy (the lock, after lock_timeout seconds)."""
     if not sql.strip():
         raise QueryRejected("empty query: give one SQL statement")
