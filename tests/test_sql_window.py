@@ -166,6 +166,18 @@ def test_one_statement_runs(window, sql, rows):
     assert json.loads(run.stdout) == rows
 
 
+def test_a_warehouse_with_an_unreplayed_wal_reads_without_any_allowed_path(tmp_path):
+    """A writer that died before its checkpoint leaves a .wal beside the file: the window still reads it all."""
+    db = tmp_path / "crashed.duckdb"
+    subprocess.run([sys.executable, "-c", "import duckdb, os; c = duckdb.connect(%r); "
+                    "c.execute('CREATE TABLE t AS SELECT 1 AS x'); c.execute('INSERT INTO t VALUES (2)'); "
+                    "os._exit(0)" % str(db)], check=True, timeout=60)
+    assert Path(str(db) + ".wal").exists()
+    run = qcity_sql("SELECT sum(x) AS s FROM t", "--db", str(db), "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [{"s": 3}]
+
+
 def test_qcity_db_from_the_environment(window):
     run = qcity_sql("SELECT count(*) AS n FROM dim_document", "--format", "csv", env={"QCITY_DB": str(window["db"])})
     assert run.returncode == 0, run.stderr

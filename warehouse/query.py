@@ -18,7 +18,9 @@ import duckdb
 
 from warehouse.locking import db_lock_path, hold
 
-# Applied as the connection opens; lock_configuration then freezes every setting, itself included.
+# Applied as the connection opens; lock_configuration then freezes every setting, itself included. No
+# allowed_directories / allowed_paths: the window reads no file but the warehouse (and its .wal, which
+# DuckDB's storage opens itself, external access or not).
 WINDOW_CONFIG = {
     "enable_external_access": False,        # the database file only: no other file, no network, no ATTACH
     "autoload_known_extensions": False,
