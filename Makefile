@@ -13,7 +13,7 @@ setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e ".[test]"
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e ".[test,bench,gazetteer]"
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml:

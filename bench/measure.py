@@ -1,4 +1,5 @@
-"""The measurements: extraction throughput, region resolution cost, a load as a subprocess, query latency."""
+"""The measurements: extraction throughput, region resolution cost, a load as a subprocess, query latency,
+`qcity sql` latency."""
 from __future__ import annotations
 
 import os
@@ -10,8 +11,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-
-import psutil
 
 from bench.corpus import SourceDocument
 
@@ -105,6 +104,8 @@ def run_load_subprocess(raw_dir: Path, db_path: Path, documents: int, dagster_ho
                         poll_seconds: float = 0.05) -> LoadResult:
     """`qcity load --raw DIR --db DB -v` in a child process, its output streamed to log_path; peak RSS of
     its process tree, polled."""
+    import psutil  # the bench extra; imported here so that the other measures run without it
+
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = dict(os.environ, DAGSTER_HOME=str(dagster_home))
@@ -222,3 +223,41 @@ def measure_queries(db_path: Path, runs: int) -> list[QueryResult]:
         return results
     finally:
         con.close()
+
+
+# ---------------------------------------------------------------- `qcity sql` latency, start-up included
+
+SMALL_QUERY = "SELECT count(*) AS documents FROM dim_document WHERE retired_at IS NULL"
+
+
+@dataclass
+class CliLatencyResult:
+    args: list[str]                # after `qcity`
+    runs_seconds: list[float]      # wall time of each run
+    runs_cpu_seconds: list[float]  # the child's user + system time: what it costs without waiting for a core
+    returncode: int                # of the last run
+    output: str = ""               # stdout of the last run
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.runs_seconds)
+
+    @property
+    def median_cpu_seconds(self) -> float:
+        return statistics.median(self.runs_cpu_seconds)
+
+
+def measure_sql_latency(db_path: Path, runs: int = 5, query: str = SMALL_QUERY) -> CliLatencyResult:
+    """Wall time of `qcity sql QUERY --db DB` as a fresh process, the way an analyst runs it: interpreter
+    start-up and imports are most of it (issue 16: 2 s when it imported Dagster). One warm-up run first, so
+    the OS file cache is the same for every measured run."""
+    qcity = Path(sys.executable).with_name("qcity")
+    args = ["sql", query, "--db", str(db_path)]
+    subprocess.run([str(qcity), *args], capture_output=True, text=True, timeout=60)
+    times, cpu, run = [], [], None
+    for _ in range(runs):
+        cpu_before, started = _children_cpu(), time.perf_counter()
+        run = subprocess.run([str(qcity), *args], capture_output=True, text=True, timeout=60)
+        times.append(time.perf_counter() - started)
+        cpu.append(_children_cpu() - cpu_before)
+    return CliLatencyResult(args, times, cpu, run.returncode, run.stdout)

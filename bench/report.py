@@ -7,9 +7,7 @@ import os
 import platform
 from pathlib import Path
 
-import psutil
-
-from bench.measure import ExtractionResult, LoadResult, QueryResult
+from bench.measure import CliLatencyResult, ExtractionResult, LoadResult, QueryResult
 
 # The budgets of issue #8, for a 2-core, 24 GB machine.
 EXTRACTION_MIN_CHARS_PER_S = 300_000
@@ -17,11 +15,14 @@ FULL_LOAD_MAX_S = 300.0
 FULL_LOAD_MAX_RSS_MB = 2048.0
 INCREMENTAL_MAX_S = 30.0
 METRIC_SERIES_MAX_MS = 50.0
+SQL_SMALL_QUERY_MAX_S = 0.5    # issue 16: `qcity sql` on a small query, start-up included
 BUDGETED_LOAD_SIZE = 10_000
 BUDGETED_INCREMENTAL = 100
 
 
 def machine() -> dict:
+    import psutil  # the bench extra; imported here so that the budgets can be computed without it
+
     mem = psutil.virtual_memory().total
     return {
         "host": platform.node(),
@@ -44,7 +45,7 @@ def _budget(value: float, budget: float, unit: str, at_least: bool, note: str = 
 
 def budgets(extraction: ExtractionResult, loads: list[LoadResult], incremental: LoadResult | None,
             incremental_base: int, queries: list[QueryResult], extraction_repeats: int = 1,
-            incremental_repeats: int = 1) -> dict:
+            incremental_repeats: int = 1, sql_latency: CliLatencyResult | None = None) -> dict:
     out = {"extraction_chars_per_second": _budget(
         extraction.chars_per_cpu_second, EXTRACTION_MIN_CHARS_PER_S, "chars/s", True,
         f"one core: characters / process CPU seconds of extract_figures; median of {extraction_repeats} runs")}
@@ -58,6 +59,12 @@ def budgets(extraction: ExtractionResult, loads: list[LoadResult], incremental: 
     lookup = next((q for q in queries if q.name.startswith("metric_series")), None)
     if lookup is not None:
         out["metric_series_lookup_median_ms"] = _budget(lookup.median_ms, METRIC_SERIES_MAX_MS, "ms", False, lookup.note)
+    if sql_latency is not None:
+        entry = _budget(sql_latency.median_seconds, SQL_SMALL_QUERY_MAX_S, "s", False,
+                        f"a fresh `qcity sql` process; median of {len(sql_latency.runs_seconds)} runs")
+        if sql_latency.returncode != 0:  # a fast failure is no measure of a query
+            entry.update(ok=False, note=entry["note"] + f"; FAILED with exit {sql_latency.returncode}")
+        out["sql_small_query_seconds"] = entry
     return out
 
 
@@ -65,7 +72,8 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
                   incremental: LoadResult | None, incremental_base: int, queries: list[QueryResult],
                   seed: int, sources: int, elapsed: float, sample_document: str,
                   query_runs: int, extraction_runs: list[ExtractionResult] | None = None,
-                  incremental_runs: list[LoadResult] | None = None) -> tuple[Path, Path]:
+                  incremental_runs: list[LoadResult] | None = None,
+                  sql_latency: CliLatencyResult | None = None) -> tuple[Path, Path]:
     """`extraction` and `incremental` are the median runs of `extraction_runs` and `incremental_runs`."""
     extraction_runs = extraction_runs or [extraction]
     incremental_runs = incremental_runs or ([incremental] if incremental else [])
@@ -73,7 +81,7 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     host = machine()
     budget = budgets(extraction, loads, incremental, incremental_base, queries, len(extraction_runs),
-                     len(incremental_runs))
+                     len(incremental_runs), sql_latency)
     data = {
         "date": when,
         "machine": host,
@@ -98,6 +106,12 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
         "query_runs": query_runs,
         "queries": [{"name": q.name, "sql": q.sql, "median_ms": round(q.median_ms, 3), "p95_ms": round(q.p95_ms, 3),
                      "rows": q.rows, "note": q.note} for q in queries],
+        "sql_small_query": None if sql_latency is None else {
+            "command": ["qcity", *sql_latency.args[:2], "--db", "<the largest warehouse>"],
+            "median_seconds": round(sql_latency.median_seconds, 3),
+            "runs_seconds": [round(t, 3) for t in sql_latency.runs_seconds],
+            "median_cpu_seconds": round(sql_latency.median_cpu_seconds, 3),
+            "returncode": sql_latency.returncode},
     }
     js = out_dir / "results.json"
     js.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -121,6 +135,7 @@ _LABELS = {
     "full_load_10000_peak_rss_mb": ("Full load, 10,000 documents, peak RSS", "≤"),
     "incremental_100_into_10000_seconds": ("Incremental load, 100 new into 10,000", "≤"),
     "metric_series_lookup_median_ms": ("metric_series lookup by region and metric, median", "≤"),
+    "sql_small_query_seconds": ("`qcity sql` on a small query, a fresh process, median", "≤"),
 }
 
 
@@ -209,4 +224,16 @@ def _markdown(d: dict, sample_document: str) -> str:
     for q in d["queries"]:
         lines.append(f"| {q['name']} | {q['median_ms']:.2f} | {q['p95_ms']:.2f} | {q['rows']} | {q['note']} |")
     lines += ["", "```sql"] + [f"-- {q['name']}\n{q['sql']};" for q in d["queries"]] + ["```", ""]
+    sql = d.get("sql_small_query")
+    if sql:
+        lines += [
+            "## `qcity sql` on a small query",
+            "",
+            f"`{' '.join(sql['command'][:2])} \"{sql['command'][2]}\"` as a fresh process (interpreter start-up and "
+            f"imports included; it imports neither Dagster nor Great Expectations), exit {sql['returncode']}: "
+            f"median {sql['median_seconds']:.3f} s over {len(sql['runs_seconds'])} runs "
+            "(" + ", ".join(f"{t:.3f}" for t in sql["runs_seconds"]) + " s), after one warm-up run; "
+            f"median CPU time (user + system) {sql['median_cpu_seconds']:.3f} s.",
+            "",
+        ]
     return "\n".join(lines)

@@ -1,11 +1,11 @@
 """`make bench` = `.venv/bin/python -m bench.run`: build the synthetic corpora, measure, write results.md/.json.
 
     python -m bench.run [--sizes 100,1000,10000] [--incremental 100] [--extraction-bytes 5000000]
-                        [--query-runs 50] [--repeats 3] [--seed 20261123] [--out-dir bench] [--work-dir DIR]
+                        [--query-runs 50] [--sql-runs 5] [--repeats 3] [--seed 20261123] [--out-dir bench] [--work-dir DIR]
 
 Loads run as subprocesses of `qcity load` (a fresh DuckDB per size, a throwaway DAGSTER_HOME), so their
 peak RSS is the child's alone; the incremental load adds --incremental new documents to the largest
-warehouse. Queries run against that warehouse afterwards.
+warehouse. Queries, and `qcity sql` as a fresh process, run against that warehouse afterwards.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.corpus import default_source_dirs, document_name, load_sources, write_corpus  # noqa: E402
-from bench.measure import measure_extraction, measure_queries, run_load_subprocess  # noqa: E402
+from bench.measure import measure_extraction, measure_queries, measure_sql_latency, run_load_subprocess  # noqa: E402
 from bench.report import write_results  # noqa: E402
 
 
@@ -45,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--incremental", type=int, default=100, help="new documents added to the largest warehouse")
     p.add_argument("--extraction-bytes", type=int, default=5_000_000, help="UTF-8 bytes of real text to extract")
     p.add_argument("--query-runs", type=int, default=50, help="runs per query (the median is reported)")
+    p.add_argument("--sql-runs", type=_odd, default=5, help="runs of `qcity sql` on a small query, odd (the median is reported)")
     p.add_argument("--repeats", type=_odd, default=3,
                    help="runs of the extraction and of the incremental load, odd (the median run is reported)")
     p.add_argument("--seed", type=int, default=20261123, help="seed of the synthetic corpora")
@@ -110,14 +111,17 @@ def main(argv: list[str] | None = None) -> int:
         queries = measure_queries(db, args.query_runs)
         for q in queries:
             say(f"query {q.name}: median {q.median_ms:.2f} ms ({q.rows} rows)")
+        sql_latency = measure_sql_latency(db, args.sql_runs)
+        say(f"qcity sql small query: median {sql_latency.median_seconds:.3f} s, exit {sql_latency.returncode}")
 
         md, js = write_results(args.out_dir, extraction=extraction, extraction_runs=extraction_runs, loads=loads,
                                incremental=incremental, incremental_runs=incremental_runs,
                                incremental_base=largest, queries=queries, seed=args.seed,
                                sources=len(sources), elapsed=time.time() - started,
-                               sample_document=document_name(0), query_runs=args.query_runs)
+                               sample_document=document_name(0), query_runs=args.query_runs,
+                               sql_latency=sql_latency)
         say(f"wrote {md} and {js}")
-        failed = [r for r in loads + incremental_runs if r.returncode != 0]
+        failed = [r for r in loads + incremental_runs + [sql_latency] if r.returncode != 0]
         return 1 if failed else 0
     finally:
         if args.work_dir is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from orchestration.resources import db_path_from_env, raw_path_from_env
+from orchestration.settings import db_path_from_env, raw_path_from_env
 
 
 @click.group(help="qcity: Chinese regional quality statistics, from raw documents to a DuckDB warehouse.")
@@ -77,23 +77,31 @@ def extract(paths: tuple[str, ...], manifest: str | None, out: str | None) -> No
         write_csv(rows, sys.stdout)
 
 
-@main.command(help="Run a SQL query on a read-only connection.")
+@main.command(help="Run one SQL statement in the read-only analyst window (no file access, no extensions, no SET).")
 @click.argument("query")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
-def sql(query: str, db_path: str | None, fmt: str, wait_seconds: float) -> None:
+@click.option("--timeout", "timeout_seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="seconds the query may run before it is interrupted")
+def sql(query: str, db_path: str | None, fmt: str, wait_seconds: float, timeout_seconds: float) -> None:
+    # Only duckdb, filelock and click: this command must not import Dagster or Great Expectations (fast start).
     import duckdb
 
     from warehouse.locking import WarehouseBusy
-    from warehouse.query import render, run_query
+    from warehouse.query import QueryInterrupted, QueryRejected, QueryTimeout, one_line, render, run_query
 
     try:
-        columns, rows = run_query(db_path or db_path_from_env(), query, wait_seconds)
-    except (WarehouseBusy, FileNotFoundError) as exc:
+        columns, rows = run_query(db_path or db_path_from_env(), query, wait_seconds, timeout_seconds)
+    except (QueryInterrupted, KeyboardInterrupt) as exc:
+        click.echo(f"qcity sql: {str(exc) or 'interrupted (Ctrl-C)'}", err=True)
+        sys.exit(130)
+    except (WarehouseBusy, FileNotFoundError, QueryRejected, QueryTimeout) as exc:
         raise click.ClickException(str(exc))
+    except duckdb.PermissionException as exc:
+        raise click.ClickException(f"query refused (the sql window reads the warehouse only): {one_line(exc)}")
     except duckdb.Error as exc:
-        raise click.ClickException(f"query failed: {exc}")
+        raise click.ClickException(f"query failed: {one_line(exc)}")
     click.echo(render(columns, rows, fmt), nl=False)
 
 

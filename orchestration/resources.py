@@ -1,7 +1,6 @@
-"""Dagster resources, configured from the environment (QCITY_DB, QCITY_RAW, QCITY_MAX_BYTES)."""
+"""Dagster resources, configured from the environment (QCITY_DB, QCITY_RAW, QCITY_MAX_BYTES: orchestration/settings.py)."""
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -9,13 +8,9 @@ from typing import Iterator
 import duckdb
 from dagster import ConfigurableResource
 
+from orchestration.settings import DEFAULT_MAX_BYTES, db_path_from_env, max_bytes_from_env, raw_path_from_env
 from warehouse import io
 from warehouse.locking import WarehouseBusy, db_lock_path, hold
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DB = PROJECT_ROOT / "warehouse" / "qcity.duckdb"
-DEFAULT_RAW = PROJECT_ROOT / "raw"
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 
 def _connect_or_busy(db_path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -65,19 +60,11 @@ class RawFolderResource(ConfigurableResource):
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
-def db_path_from_env() -> str:
-    return os.environ.get("QCITY_DB") or str(DEFAULT_DB)
-
-
-def raw_path_from_env() -> str:
-    return os.environ.get("QCITY_RAW") or str(DEFAULT_RAW)
-
-
 def resources_from_env(db_path: str | None = None, raw_path: str | None = None) -> dict:
     return {
         "warehouse": WarehouseResource(db_path=db_path or db_path_from_env()),
         "raw_folder": RawFolderResource(
             path=raw_path or raw_path_from_env(),
-            max_bytes=int(os.environ.get("QCITY_MAX_BYTES") or DEFAULT_MAX_BYTES),
+            max_bytes=max_bytes_from_env(),
         ),
     }

@@ -1,25 +1,127 @@
-"""Ad-hoc SQL over the warehouse on a read-only connection, rendered as a table, CSV or JSON."""
+"""The analyst's SQL window: one statement on a read-only, locked-down DuckDB connection, bounded in time,
+rendered as a table, CSV or JSON.
+
+The safety comes from DuckDB's own settings, not from filtering the SQL text: the warehouse opens read-only,
+with no access to any file but itself (no COPY … TO, EXPORT, ATTACH, read_text/read_csv of other files), no
+extension loading or installing, and a locked configuration, so no SET / RESET / PRAGMA undoes any of it.
+This module imports only duckdb and the lock helper: `qcity sql` must start in a fraction of a second.
+"""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import threading
 from pathlib import Path
 
-from warehouse.io import connect
+import duckdb
+
 from warehouse.locking import db_lock_path, hold
 
+# Applied as the connection opens; lock_configuration then freezes every setting, itself included. No
+# allowed_directories / allowed_paths: the window reads no file but the warehouse (and its .wal, which
+# DuckDB's storage opens itself, external access or not).
+WINDOW_CONFIG = {
+    "enable_external_access": False,        # the database file only: no other file, no network, no ATTACH
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
 
-def run_query(db_path: str | Path, sql: str, lock_timeout: float = 30.0) -> tuple[list[str], list[tuple]]:
+
+class QueryRejected(ValueError):
+    """The query text is not one SQL statement (empty, only comments, or several)."""
+
+
+class QueryTimeout(RuntimeError):
+    """The query ran longer than its timeout and was interrupted."""
+
+
+class QueryInterrupted(RuntimeError):
+    """The user pressed Ctrl-C (SIGINT) while the query ran; it was interrupted."""
+
+
+def open_window(db_path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that can read the warehouse and nothing else, and cannot be reconfigured."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise FileNotFoundError(f"no warehouse at {db_path}: run `qcity load` first")
+    return duckdb.connect(str(db_path), read_only=True, config=dict(WINDOW_CONFIG))
+
+
+def single_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but exactly one statement: DuckDB would run them all and return only the last result."""
+    count = len(con.extract_statements(sql))
+    if count == 0:
+        raise QueryRejected("empty query: give one SQL statement")
+    if count > 1:
+        raise QueryRejected(f"{count} statements given; qcity sql runs one statement per call")
+
+
+def run_query(db_path: str | Path, sql: str, lock_timeout: float, timeout: float) -> tuple[list[str], list[tuple]]:
+    """(columns, rows) of one statement, interrupted after `timeout` seconds. Raises QueryRejected, QueryTimeout, QueryInterrupted, duckdb.Error,
+    FileNotFoundError or WarehouseBusy (the lock, after lock_timeout seconds)."""
+    if not sql.strip():
+        raise QueryRejected("empty query: give one SQL statement")
     with hold(db_lock_path(db_path), lock_timeout, "read the warehouse"):
-        con = connect(db_path, read_only=True)
+        con = open_window(db_path)
         try:
-            rel = con.sql(sql)
-            if rel is None:
-                return [], []
-            return list(rel.columns), rel.fetchall()
+            single_statement(con, sql)
+            return _run_bounded(con, sql, timeout)
         finally:
             con.close()
+
+
+def _run_bounded(con: duckdb.DuckDBPyConnection, sql: str, timeout: float) -> tuple[list[str], list[tuple]]:
+    """Run the query in a worker thread while this (main) thread waits: the wait ends at the timeout, or at
+    Ctrl-C — Python delivers SIGINT to the main thread only, and DuckDB checks for it only between tasks, so
+    a query running in the main thread would ignore Ctrl-C until it finished. Either way con.interrupt()
+    stops the query. The wait is on an Event, not Thread.join: a join interrupted by KeyboardInterrupt
+    marks a still-running thread as finished (CPython 3.11), and closing its busy connection then aborts."""
+    outcome: dict = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            rel = con.sql(sql)
+            outcome["result"] = ([], []) if rel is None else (list(rel.columns), rel.fetchall())
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="qcity-sql-query", daemon=True).start()
+    try:
+        finished = done.wait(timeout)
+    except KeyboardInterrupt:
+        _interrupt_and_wait(con, done)
+        raise QueryInterrupted("query interrupted (Ctrl-C); nothing was changed") from None
+    if not finished:
+        _interrupt_and_wait(con, done)
+        if "result" not in outcome:
+            raise QueryTimeout(f"query interrupted after the {timeout:g} s timeout (--timeout)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _interrupt_and_wait(con: duckdb.DuckDBPyConnection, done: threading.Event) -> None:
+    """Interrupt the query and wait until the worker let go of the connection (a second Ctrl-C included):
+    only then may it be closed."""
+    con.interrupt()
+    while True:
+        try:
+            done.wait()
+            return
+        except KeyboardInterrupt:
+            con.interrupt()
+
+
+def one_line(exc: BaseException) -> str:
+    """DuckDB's message on one line: its parser context (`LINE 1: …` and the caret line) folded in."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    return " ".join(line for line in lines if line and set(line) != {"^"})
 
 
 def _cell(value) -> str:
