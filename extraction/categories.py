@@ -24,6 +24,12 @@ _COUNT = _rule_set(_CFG["count_rules"])
 _AWARD_ONLY = _rule_set([r for r in _CFG["count_rules"] if r["category"] == "award_count"])
 PEOPLE_UNITS = set(_CFG["people_units"])
 _GROWTH_SUBJECT = re.compile(alternation(_CFG["growth_subject_cues"]))
+_HOLDER_OF = re.compile(rf"\s*\d+(?:\.\d+)?\s*(?:{alternation(_CFG['holder_of_measures'])})")
+
+
+def counts_holders(norm: str, end: int) -> bool:
+    """Is the count ending at `end` followed by another count it holds (86家90项)?"""
+    return bool(_HOLDER_OF.match(norm, end))
 
 
 def benchmark_category(sentence_lead: str) -> str:

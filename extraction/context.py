@@ -38,9 +38,9 @@ _SENTENCE_END = re.compile(r"[。!?;\n]")
 _HEAD_LINES = 8
 
 try:  # the gazetteer is optional: without it the document has no region
-    from extraction.regions import NATIONAL, lookup, resolve_document_region_basis
+    from extraction.regions import NATIONAL, RegionInfo, lookup, resolve_document_region_basis
 except Exception:  # pragma: no cover
-    NATIONAL = lookup = resolve_document_region_basis = None
+    NATIONAL = RegionInfo = lookup = resolve_document_region_basis = None
 
 
 @dataclass(frozen=True)
@@ -204,8 +204,6 @@ def _region(document: Document, norm: str, ctx: DocumentContext) -> Decision:
 
 def _named_region(name: str, found):
     """A manifest region the gazetteer does not spell that way: keep the analyst's name."""
-    from extraction.regions import RegionInfo
-
     if found is not None:
         return RegionInfo(name, found.level, found.parent, found.province, found.code)
     return RegionInfo(name, "", None, "", None)

@@ -29,7 +29,6 @@ _PARAGRAPH_BREAK = re.compile(r"\n|\?\?")  # ?? is where mojibake ate a paragrap
 _WIDER = re.compile(r"(全市|全省)(?:平均)?为\s*$")
 _CLAUSE_BREAK = re.compile(r"[。;;!?\n、]")
 _CLAUSE_END = re.compile(r"[,。;;!?\n]")
-_HOLDER_OF = re.compile(r"\s*\d+(?:\.\d+)?\s*(?:项|个|种|件|款)")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 # the rest of a count's clause, up to the next number (a year is no number: 荣获2016年度…奖)
 _COUNT_TAIL = re.compile(r"(?:[^,。;;!?\n\d]|(?:19|20)\d{2}年)*")
@@ -319,7 +318,7 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
                 m.unit.family not in ("percent", "points", "permille") or not categories.is_growth(lead)):
             cat = prev_info["shared_category"]
     shared = cat  # what a figure sharing this one's metric inherits
-    if m.unit.family == "count" and _HOLDER_OF.match(norm, m.end):
+    if m.unit.family == "count" and categories.counts_holders(norm, m.end):
         cat = "count_other"  # 86家90项: the holders of the next count, which is the brand or standard count
     return {"metric": metric, "category": cat, "shared_category": shared, "quote_start": q_start, "quote_end": q_end,
             "clause_start": clause_start, "metric_span": (ms, me), "family": m.unit.family}
