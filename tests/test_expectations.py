@@ -288,8 +288,13 @@ def test_failing_rows_are_quarantined_and_the_rest_loads(tmp_path, read_db, monk
     assert quarantined == [(suites.RATE_PERCENT_WITHIN_0_100, result.run_id, "产品质量监督抽查合格率达120%")]
     assert read_db(db, "SELECT count(*) FROM fact_figure WHERE category = 'gdp'") == [(1,)]
     rows_check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "figures_clean_expectations")
-    assert (rows_check.passed, rows_check.severity.value) == (False, "WARN")
+    # The rule is ERROR, so is the check (red on figures_clean); it does not block: the rest loaded.
+    assert (rows_check.passed, rows_check.severity.value) == (False, "ERROR")
     assert rows_check.metadata[f"quarantined.{suites.RATE_PERCENT_WITHIN_0_100}"].value == 1
+    assert rows_check.metadata["failing_rows"].value == 1
+    [sample] = rows_check.metadata["sample_failing_rows"].value
+    assert (sample["expectation"], sample["file"], sample["quote"]) == (
+        suites.RATE_PERCENT_WITHIN_0_100, "bad.txt", "产品质量监督抽查合格率达120%")
     assert (tmp_path / "docs" / "index.html").is_file()
 
 
