@@ -4,7 +4,10 @@ alerts land in the JSON-lines file beside the warehouse. The pure decisions are 
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import json
+import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -167,6 +170,65 @@ def test_a_webhook_that_fails_loses_nothing(tmp_path, alert_env, webhook):
     [record] = [json.loads(x) for x in config.jsonl_path.read_text(encoding="utf-8").splitlines()]
     assert record["run_id"] == "r1" and "500" in record["delivery_errors"][0]
     assert record["detail"] == "IOException: disk full"
+
+
+class SmtpRecorder(socketserver.StreamRequestHandler):
+    """Just enough SMTP (EHLO, MAIL, RCPT, DATA, QUIT) to receive what smtplib sends, recorded."""
+
+    def handle(self):
+        self.wfile.write(b"220 qcity-test\r\n")
+        data = None
+        for raw_line in self.rfile:
+            line = raw_line.decode("utf-8").rstrip("\r\n")
+            if data is not None:
+                if line == ".":
+                    self.server.messages.append("\n".join(data))
+                    data = None
+                    self.wfile.write(b"250 queued\r\n")
+                else:
+                    data.append(line[1:] if line.startswith("..") else line)
+                continue
+            verb = line.split(" ", 1)[0].upper()
+            if verb == "DATA":
+                data = []
+                self.wfile.write(b"354 go ahead\r\n")
+            elif verb == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def smtp_server():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpRecorder)
+    server.daemon_threads, server.messages = True, []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_an_alert_is_emailed_over_smtp(tmp_path, smtp_server):
+    env = {"QCITY_ALERT_SMTP_HOST": "127.0.0.1", "QCITY_ALERT_SMTP_PORT": str(smtp_server.server_address[1]),
+           "QCITY_ALERT_SMTP_STARTTLS": "false", "QCITY_ALERT_EMAIL_TO": "oncall@example.org",
+           "QCITY_ALERT_EMAIL_FROM": "qcity@example.org", "QCITY_UI_URL": UI_URL}
+    config = alerts.AlertConfig.from_env(tmp_path / "qcity.duckdb", env)
+    problem = alerts.OpenProblem("f1:rate_percent_within_0_100", "run-7", "rate_percent_within_0_100",
+                                 alerts.Sample("bad.txt", "合格率达120%", "120"))
+    plan = alerts.plan_quarantine_alerts([problem], {}, NOW, config.repeat_days)
+    [alert] = alerts.quarantine_alerts(plan, alerts.Counts(0, 1, 2), config, latest_run_id="run-7")
+    assert alerts.deliver(alert, config) == ["email"]
+    [raw_message] = smtp_server.messages
+    message = email.message_from_string(raw_message, policy=email.policy.default)
+    assert (message["To"], message["Subject"]) == ("oncall@example.org", "[qcity ERROR] 1 figures quarantined")
+    body = message.get_content()
+    assert "run run-7 · check figures_clean_expectations · rule rate_percent_within_0_100" in body
+    assert "quarantined figures 1 · rejected documents 2" in body
+    assert "bad.txt: “合格率达120%” = 120" in body and f"{UI_URL}/runs/run-7" in body
+    assert not config.jsonl_path.exists()
 
 
 # ---- the decisions, table-driven ------------------------------------------------------------------------
