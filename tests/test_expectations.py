@@ -457,6 +457,12 @@ def test_quarantined_rows_count_as_failures_of_their_rule():
     assert kind == kept[1]
 
 
-def test_error_rules_are_the_blocking_ones():
+def test_a_warehouse_check_blocks_when_its_suite_has_an_error_rule():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    specs = {k.name: graph.get_check_spec(k) for k in graph.asset_check_keys}
     for suite in WAREHOUSE_SUITES:
-        assert suite.blocking == any(r.severity == ERROR for r in suite.rules), suite.name
+        if suite.name in specs:
+            assert specs[suite.name].blocking == any(r.severity == ERROR for r in suite.rules), suite.name
+    assert specs["metric_series_conflicts"].blocking is False   # its one rule is WARN
