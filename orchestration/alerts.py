@@ -199,28 +199,38 @@ def warehouse_state(con: duckdb.DuckDBPyConnection | None) -> tuple[Counts, list
 @dataclass
 class QuarantinePlan:
     new: list[OpenProblem]
-    still_open: list[OpenProblem]    # open for repeat_days since they were last alerted
-    resolved: list[str]              # keys of problems alerted before and no longer open
-    state: dict[str, str]            # problem key → ISO time of its last alert (the problems still open)
+    still_open: list[OpenProblem]      # open for repeat_days since they were last alerted
+    resolved: list[OpenProblem]        # alerted before and no longer open
+    state: dict[str, dict]             # the problems still open: key → their last alert (see alert_state)
 
 
-def plan_quarantine_alerts(open_now: list[OpenProblem], state: Mapping[str, str], now: dt.datetime,
+def alert_state(problem: OpenProblem, alerted_at: dt.datetime) -> dict:
+    """What is remembered of an alerted problem: when, and enough to say which one it was once it is fixed."""
+    return {"alerted_at": alerted_at.isoformat(), "run_id": problem.run_id, "rule": problem.rule,
+            **asdict(problem.sample)}
+
+
+def _problem_of_state(key: str, entry: Mapping) -> OpenProblem:
+    return OpenProblem(key, entry["run_id"], entry["rule"], Sample(entry["file"], entry["quote"], entry["value"]))
+
+
+def plan_quarantine_alerts(open_now: list[OpenProblem], state: Mapping[str, Mapping], now: dt.datetime,
                            repeat_days: float) -> QuarantinePlan:
     """Which open problems to alert about (new, or due again) and which alerted ones were fixed."""
     due_before = now - dt.timedelta(days=repeat_days)
     new, still_open, next_state = [], [], {}
     for problem in open_now:
-        last = state.get(problem.key)
-        if last is None:
+        entry = state.get(problem.key)
+        if entry is None:
             new.append(problem)
-            next_state[problem.key] = now.isoformat()
-        elif dt.datetime.fromisoformat(last) <= due_before:
+            next_state[problem.key] = alert_state(problem, now)
+        elif dt.datetime.fromisoformat(entry["alerted_at"]) <= due_before:
             still_open.append(problem)
-            next_state[problem.key] = now.isoformat()
+            next_state[problem.key] = alert_state(problem, now)
         else:
-            next_state[problem.key] = last
+            next_state[problem.key] = dict(entry)
     open_keys = {p.key for p in open_now}
-    resolved = sorted(k for k in state if k not in open_keys)
+    resolved = [_problem_of_state(k, state[k]) for k in sorted(state) if k not in open_keys]
     return QuarantinePlan(new, still_open, resolved, next_state)
 
 
@@ -243,9 +253,9 @@ def quarantine_alerts(plan: QuarantinePlan, counts: Counts, config: AlertConfig,
     if plan.resolved:
         alerts.append(Alert(
             kind="quarantine_resolved", severity=RESOLVED, title=f"{len(plan.resolved)} quarantined figures resolved",
-            run_id=latest_run_id, check=QUARANTINE_CHECK, rules=sorted({k.split(":", 1)[1] for k in plan.resolved}),
-            counts=counts, run_url=config.run_url(latest_run_id),
-            detail="Their documents were corrected or removed: " + ", ".join(k.split(":", 1)[0] for k in plan.resolved[:MAX_SAMPLES]),
+            run_id=latest_run_id, check=QUARANTINE_CHECK, rules=sorted({p.rule for p in plan.resolved}),
+            counts=counts, samples=[p.sample for p in plan.resolved[:MAX_SAMPLES]],
+            run_url=config.run_url(latest_run_id), detail="Their documents were corrected or removed.",
         ))
     return alerts
 

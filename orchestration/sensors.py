@@ -12,12 +12,11 @@ plain records of orchestration/alerts.py, which decides what to send and deliver
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import datetime as dt
 
 from dagster import (
     DagsterEventType,

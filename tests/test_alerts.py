@@ -117,6 +117,8 @@ def test_a_quarantined_rate_alerts_once_and_its_correction_resolves(tmp_path, al
         resolved = webhook.posts[1]["qcity"]
         assert (resolved["kind"], resolved["severity"], resolved["run_id"]) == ("quarantine_resolved", "RESOLVED", third.run_id)
         assert "resolved" in webhook.posts[1]["text"]
+        assert resolved["rules"] == [suites.RATE_PERCENT_WITHIN_0_100]
+        assert resolved["samples"] == fields["samples"]          # which figure it was
         assert json.loads(cursor)["open"] == {}
         assert not alerts.alerts_jsonl_path(db).exists()   # delivered: nothing fell back to the file
 
@@ -252,12 +254,16 @@ PLAN_CASES = [
 
 @pytest.mark.parametrize("open_now, before, repeat, new, still_open, resolved", PLAN_CASES)
 def test_plan_quarantine_alerts(open_now, before, repeat, new, still_open, resolved):
-    state = {k: (NOW - dt.timedelta(days=d)).isoformat() for k, d in before.items()}
+    state = {k: alerts.alert_state(_problem(k), NOW - dt.timedelta(days=d)) for k, d in before.items()}
     plan = alerts.plan_quarantine_alerts([_problem(k) for k in open_now], state, NOW, repeat)
-    assert ([p.key for p in plan.new], [p.key for p in plan.still_open], plan.resolved) == (new, still_open, resolved)
+    assert ([p.key for p in plan.new], [p.key for p in plan.still_open], [p.key for p in plan.resolved]) == (
+        new, still_open, resolved)
     assert set(plan.state) == set(open_now)   # fixed problems leave the state
-    for key in new + still_open:
-        assert plan.state[key] == NOW.isoformat()
+    for key in open_now:
+        alerted_now = key in new + still_open
+        assert (plan.state[key]["alerted_at"] == NOW.isoformat()) is alerted_now
+    for problem in plan.resolved:             # a fixed problem is named by what was remembered of it
+        assert problem == _problem(problem.key)
 
 
 SHOULD_ALERT_CASES = [
