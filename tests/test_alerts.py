@@ -81,7 +81,7 @@ def _write(raw: Path, name: str, text: str):
     (raw / name).write_text(text, encoding="utf-8")
 
 
-def test_a_quarantined_rate_alerts_once_and_its_correction_resolves(tmp_path, alert_env, webhook):
+def test_a_quarantined_rate_alerts_once_reminds_after_n_days_and_its_correction_resolves(tmp_path, alert_env, webhook):
     alert_env.setenv("QCITY_ALERT_WEBHOOK", f"http://127.0.0.1:{webhook.server_port}/hook")
     raw, db = tmp_path / "raw", tmp_path / "qcity.duckdb"
     _write(raw, "good.txt", GOOD)
@@ -108,6 +108,16 @@ def test_a_quarantined_rate_alerts_once_and_its_correction_resolves(tmp_path, al
         assert second.success
         cursor = _tick(instance, db, cursor)
         assert len(webhook.posts) == 1
+
+        # Still open QCITY_ALERT_REPEAT_DAYS (7) after its alert: the next load reminds once.
+        state = json.loads(cursor)
+        for entry in state["open"].values():
+            entry["alerted_at"] = (dt.datetime.fromisoformat(entry["alerted_at"]) - dt.timedelta(days=7)).isoformat()
+        assert _load(instance, raw, db).success
+        cursor = _tick(instance, db, json.dumps(state))
+        assert [p["qcity"]["kind"] for p in webhook.posts] == ["quarantine_new", "quarantine_still_open"]
+        assert webhook.posts[1]["qcity"]["samples"] == fields["samples"]
+        del webhook.posts[1]
 
         _write(raw, "bad.txt", CORRECTED_RATE)   # the fix: a new version of the document
         third = _load(instance, raw, db)
