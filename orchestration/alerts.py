@@ -315,7 +315,7 @@ def run_failed_alert(run: FailedRun, counts: Counts, config: AlertConfig) -> Ale
         rules=sorted({rule for c in checks for rule in c.rules}),
         counts=Counts(sum(c.failing_rows for c in checks), counts.quarantined_figures, counts.rejected_documents),
         samples=[Sample.of_row(r) for c in checks for r in c.sample_rows][:MAX_SAMPLES],
-        run_url=config.run_url(run.run_id), detail=run.error.strip().splitlines()[0][:500] if run.error.strip() else "",
+        run_url=config.run_url(run.run_id), detail=" ".join(run.error.split())[:500],
     )
 
 

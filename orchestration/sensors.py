@@ -189,12 +189,19 @@ def check_alerts_sensor(context: SensorEvaluationContext, warehouse: WarehouseRe
     return None
 
 
+def _step_error(event) -> str:
+    """The error a step failed with (its exception's message), else the event's own 'step … failed'."""
+    data = event.step_failure_data
+    error = data.error if data is not None else None
+    return error.message.strip() if error is not None else (event.message or "")
+
+
 @run_failure_sensor(default_status=DefaultSensorStatus.RUNNING,
                     description="Alerts on every failed run (a failed or blocked load), with its failed checks.")
 def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: WarehouseResource):
     run = context.dagster_run
     steps = context.get_step_failure_events()
-    error = "; ".join(e.message or "" for e in steps) or (context.failure_event.message or "")
+    error = "; ".join(_step_error(e) for e in steps) or (context.failure_event.message or "")
     failed = alerts.FailedRun(
         run_id=run.run_id, job_name=run.job_name, failed_steps=tuple(e.step_key for e in steps if e.step_key),
         error=error,

@@ -155,6 +155,7 @@ def test_a_failed_run_gives_one_message_with_its_failed_check(tmp_path, alert_en
     # The subject-fact frames (expectations/frames.py) carry no file column: the sample is the quote and value.
     assert fields["samples"] == [{"file": "", "quote": "第二产业增加值800亿元", "value": "80000000000.0"}]
     assert fields["run_url"] == f"{UI_URL}/runs/{result.run_id}"
+    assert "1 blocking asset check failed with ERROR severity: figures_clean: figures_clean_subject_facts" in fields["detail"]
 
 
 def test_with_no_webhook_the_alert_goes_to_the_jsonl_file(tmp_path, alert_env):
