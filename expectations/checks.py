@@ -1,10 +1,15 @@
 """Dagster asset checks: thin wrappers that run the suites and report results as check metadata.
 
-figures_clean has two blocking checks (its row rules — failing rows are quarantined, a WARN — and the
-subject-fact rules on what the load would write, an ERROR that stops the load). The warehouse tables are
-checked after the load by one multi-asset check that reads DuckDB once and builds the Data Docs: in a load
-run its row rules read the rows that run wrote, its rules across rows read whole tables
-(expectations/warehouse_checks.py ROW_SCOPED_SUITES); run on its own, it reads everything.
+A check's severity is its failed rules' severity (expectations/runner.py severity_of), the same in
+expectations/suites.py, in these results, in `qcity check` and in the report: a failed ERROR rule shows
+the asset as failed (red) in the catalog and the lineage, a failed WARN rule as a warning.
+
+figures_clean has two checks. Its row rules are not blocking: the rows failing them were already set aside
+into quarantined_figures and the rest must load, so they fail (red, ERROR rules) without stopping the run.
+Its subject-fact rules on what the load would write are blocking: a failure stops the warehouse load.
+The warehouse tables are checked after the load by one multi-asset check that reads DuckDB once and builds
+the Data Docs: in a load run its row rules read the rows that run wrote, its rules across rows read whole
+tables (expectations/warehouse_checks.py ROW_SCOPED_SUITES); run on its own, it reads everything.
 """
 
 import json
@@ -24,7 +29,7 @@ from assets.facts import WAREHOUSE_TABLES
 from expectations import frames, suites
 from expectations.docs import DocsRecorder, docs_dir_from_env
 from expectations.quarantine import known_region_names
-from expectations.runner import ERROR, RuleResult, validate_chunks, validate_frame
+from expectations.runner import ERROR, RuleResult, severity_of, validate_chunks, validate_frame, with_quarantined
 from expectations.warehouse_checks import WAREHOUSE_SUITES, check_scope, read_frames, validate_suites
 from orchestration.resources import RawFolderResource, WarehouseResource
 from warehouse.load_batch import LoadBatch
@@ -57,36 +62,27 @@ def check_metadata(results: list[RuleResult], rows: int) -> dict:
 
 def to_check_result(results: list[RuleResult], rows: int, extra: dict | None = None, **target) -> AssetCheckResult:
     failed = [r for r in results if not r.success]
-    blocking = any(r.severity == ERROR for r in failed)
     return AssetCheckResult(
         passed=not failed,
-        severity=AssetCheckSeverity.ERROR if blocking or not failed else AssetCheckSeverity.WARN,
+        severity=AssetCheckSeverity(severity_of(results) or ERROR),  # a passed check's severity is not shown
         metadata={**check_metadata(results, rows), **(extra or {})},
         description="; ".join(f"{r.name} failed on {r.unexpected_count} rows" for r in failed) or None,
         **target,
     )
 
 
-@asset_check(asset="figures_clean", blocking=True,
-             description="Row-level figure rules. Failing rows were quarantined (WARN); a failing kept row is an ERROR.")
+@asset_check(asset="figures_clean", blocking=False,
+             description="Row-level figure rules on the batch. Failing rows are quarantined and the rest loads, "
+                         "so the check does not block; it fails with its rules' severity (ERROR: red).")
 def figures_clean_expectations(context: AssetCheckExecutionContext, figures_clean: LoadBatch) -> AssetCheckResult:
     raw_texts = {d.doc_id: d.text for d in figures_clean.scan.documents}
     chunks = frames.figure_rule_chunks(figures_clean.figures, raw_texts, known_region_names())
-    results, rows = validate_chunks((chunk for _, chunk in chunks), suites.FIGURE_ROW_RULES, "figures_clean")
+    kept_results, kept_rows = validate_chunks((chunk for _, chunk in chunks), suites.FIGURE_ROW_RULES, "figures_clean")
     quarantined = Counter(rule for _, rule in figures_clean.quarantined)
     extra = {"quarantined_rows": len(figures_clean.quarantined),
              **{f"quarantined.{r.name}": quarantined.get(r.name, 0) for r in suites.FIGURE_ROW_RULES}}
-    kept_failures = [r for r in results if not r.success]
-    if kept_failures or not quarantined:
-        return to_check_result(results, rows, extra)
-    sample = [{"expectation": rule, **row} for row, rule in figures_clean.quarantined[:SAMPLE_ROWS]]
-    return AssetCheckResult(
-        passed=False, severity=AssetCheckSeverity.WARN,
-        metadata={**check_metadata(results, rows), **extra,
-                  "failing_rows": len(figures_clean.quarantined),
-                  "sample_failing_rows": MetadataValue.json(_json(sample))},
-        description="quarantined: " + ", ".join(f"{n} × {rule}" for rule, n in sorted(quarantined.items())),
-    )
+    results = with_quarantined(kept_results, figures_clean.quarantined)
+    return to_check_result(results, kept_rows + len(figures_clean.quarantined), extra)
 
 
 @asset_check(asset="figures_clean", blocking=True,

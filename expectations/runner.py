@@ -16,6 +16,7 @@ import polars as pl
 
 ERROR = "ERROR"
 WARN = "WARN"
+SEVERITIES = (ERROR, WARN)   # strongest first
 # Columns kept beside a rule's own so that a failing row shown in a check's metadata says which figure it is.
 IDENTITY_COLUMNS = ("figure_id", "doc_id", "file", "region_zh", "metric_id", "period", "quote")
 _CONDITION_COLUMN = re.compile(r"\b([A-Za-z_]\w*)\s*(?:==|!=|<=|>=|<|>)")
@@ -55,6 +56,31 @@ class RuleResult:
     unexpected_count: int
     unexpected_rows: list[dict] = field(default_factory=list)
     description: str = ""
+
+
+def severity_of(results: Iterable[RuleResult]) -> str | None:
+    """The severity of a set of results: that of the strongest failed rule (None when every rule passed).
+    The one place a check's, a suite's and `qcity check`'s severity comes from: the rules' own."""
+    failed = {r.severity for r in results if not r.success}
+    return next((s for s in SEVERITIES if s in failed), None)
+
+
+def with_quarantined(results: list[RuleResult], quarantined: list[tuple[dict, str]], sample: int = 5) -> list[RuleResult]:
+    """Row-rule results of the kept rows, with the rows set aside into quarantine counted as failures of the
+    rule each was filed under: the rows a check failed on, whether they were quarantined or kept."""
+    by_rule: dict[str, list[dict]] = {}
+    for row, rule in quarantined:
+        by_rule.setdefault(rule, []).append(row)
+    out = []
+    for r in results:
+        rows = by_rule.get(r.name, [])
+        if not rows:
+            out.append(r)
+            continue
+        shown = [{k: str(row.get(k)) for k in IDENTITY_COLUMNS + ("value", "value_canonical") if k in row} for row in rows[:sample]]
+        out.append(RuleResult(r.name, r.severity, False, r.element_count + len(rows), r.unexpected_count + len(rows),
+                              (shown + r.unexpected_rows)[:sample], r.description))
+    return out
 
 
 @lru_cache(maxsize=1)

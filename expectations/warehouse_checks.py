@@ -10,7 +10,7 @@ import polars as pl
 
 from expectations import frames, suites
 from expectations.docs import DocsRecorder
-from expectations.runner import Rule, RuleResult, validate_chunks, validate_frame
+from expectations.runner import ERROR, WARN, Rule, RuleResult, validate_chunks, validate_frame
 from warehouse.io import connect
 from warehouse.locking import db_lock_path, hold
 
@@ -20,7 +20,16 @@ class WarehouseSuite:
     name: str           # the check's name, e.g. fact_figure_rows
     asset: str          # the asset (table) it guards
     rules: list[Rule]
-    blocking: bool = True
+
+    @property
+    def severity(self) -> str:
+        """The strongest severity its rules can fail with: what a skipped suite is labelled."""
+        return ERROR if any(r.severity == ERROR for r in self.rules) else WARN
+
+    @property
+    def blocking(self) -> bool:
+        """A failed ERROR suite keeps the assets downstream of its table (the report) from materializing."""
+        return self.severity == ERROR
 
 
 WAREHOUSE_SUITES: list[WarehouseSuite] = [
@@ -33,7 +42,7 @@ WAREHOUSE_SUITES: list[WarehouseSuite] = [
     WarehouseSuite("dim_region_keys", "dim_region", suites.REGION_INTEGRITY_RULES),
     WarehouseSuite("dim_metric_keys", "dim_metric", suites.METRIC_INTEGRITY_RULES),
     WarehouseSuite("quarantined_figures_keys", "quarantined_figures", suites.QUARANTINE_INTEGRITY_RULES),
-    WarehouseSuite("metric_series_conflicts", "fact_figure", suites.SERIES_RULES, blocking=False),
+    WarehouseSuite("metric_series_conflicts", "fact_figure", suites.SERIES_RULES),
 ]
 
 
@@ -133,7 +142,7 @@ def report_lines(outcomes: list[SuiteOutcome]) -> list[str]:
     lines = []
     for o in outcomes:
         if o.skipped:
-            lines.append(f"SKIP  [{'ERROR' if o.suite.blocking else 'WARN'}] {o.suite.name}: {o.skipped}")
+            lines.append(f"SKIP  [{o.suite.severity}] {o.suite.name}: {o.skipped}")
         for r in o.results:
             lines.append(f"{'PASS' if r.success else 'FAIL'}  [{r.severity}] {o.suite.name}.{r.name}: "
                          f"{r.unexpected_count} failing of {r.element_count}")
@@ -142,4 +151,4 @@ def report_lines(outcomes: list[SuiteOutcome]) -> list[str]:
 
 def failed_errors(outcomes: list[SuiteOutcome]) -> list[str]:
     """suite.expectation names of the failed ERROR expectations (what makes `qcity check` exit 1)."""
-    return [f"{o.suite.name}.{r.name}" for o in outcomes for r in o.results if not r.success and r.severity == "ERROR"]
+    return [f"{o.suite.name}.{r.name}" for o in outcomes for r in o.results if not r.success and r.severity == ERROR]

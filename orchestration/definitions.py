@@ -8,7 +8,7 @@ from expectations import checks
 from orchestration.jobs import nightly_load_job
 from orchestration.resources import resources_from_env
 from orchestration.schedules import nightly_load_schedule
-from orchestration.sensors import raw_documents_sensor
+from orchestration.sensors import check_alerts_sensor, raw_documents_sensor, run_failure_alert_sensor
 
 ASSETS = load_assets_from_modules([ingest, extract, clean, facts, report])
 CHECKS = load_asset_checks_from_modules([checks])
@@ -28,7 +28,7 @@ def build_definitions(db_path: str | None = None, raw_path: str | None = None,
         asset_checks=CHECKS,
         jobs=[nightly_load_job],
         schedules=[nightly_load_schedule],
-        sensors=[raw_documents_sensor],
+        sensors=[raw_documents_sensor, check_alerts_sensor, run_failure_alert_sensor],
         resources=resources,
     )
 

@@ -6,20 +6,36 @@ requests one run of the whole graph whose `figures` step extracts only the added
 manifest.csv requests an unrestricted run, since metadata of any document may have changed.
 One run per tick rather than one per document keeps a 10,000-document load to a single pass;
 a failing document is isolated by extraction/batch.py and can be retried alone (`qcity load --only`).
+
+The alert sensors (`check_alerts_sensor`, `run_failure_alert_sensor`) turn Dagster's event log into the
+plain records of orchestration/alerts.py, which decides what to send and delivers it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+from dagster import (
+    DagsterEventType,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    RunStatusChangeRecordsFilter,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
 
 from extraction.manifest import MANIFEST_NAME
 from extraction.sources import list_raw_files
+from orchestration import alerts
 from orchestration.jobs import nightly_load_job
-from orchestration.resources import RawFolderResource
+from orchestration.resources import RawFolderResource, WarehouseResource
+from warehouse.locking import WarehouseBusy
 
 TAG_FILES_LIMIT = 1000  # characters of the file list kept in a run tag (the run config has the full list)
 
@@ -83,3 +99,116 @@ def raw_documents_sensor(context: SensorEvaluationContext, raw_folder: RawFolder
     if run is None:
         return SkipReason("raw/ unchanged")
     return RunRequest(run_key=run.run_key, run_config=run.run_config, tags=run.tags)
+
+
+# ---- alerts (issue 18): thin sensors over Dagster's event log; what to send is orchestration/alerts.py ----
+# Reading the warehouse for counts and open problems waits at most this long for a load's write to commit;
+# a busy warehouse skips the tick (the cursor stays, the next tick retries) instead of hitting the tick timeout.
+ALERT_READ_TIMEOUT_S = 20.0
+FINISHED_RUNS_PER_TICK = 50
+
+
+def _metadata_value(metadata, key, default=None):
+    value = metadata.get(key)
+    return default if value is None else getattr(value, "value", value)
+
+
+def check_evaluations_of_run(instance, run_id: str) -> list[alerts.CheckEvaluation]:
+    """The asset-check results a run logged, as plain records."""
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    out = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        metadata = evaluation.metadata
+        rules = tuple(key.split(".", 1)[1] for key in metadata
+                      if key.startswith("failing_rows.") and (_metadata_value(metadata, key) or 0) > 0)
+        out.append(alerts.CheckEvaluation(
+            run_id=run_id, asset=evaluation.asset_key.to_user_string(), check_name=evaluation.check_name,
+            passed=evaluation.passed, severity=evaluation.severity.value,
+            failing_rows=int(_metadata_value(metadata, "failing_rows", 0) or 0),
+            quarantined_rows=int(_metadata_value(metadata, "quarantined_rows", 0) or 0),
+            description=evaluation.description or "", rules=rules,
+            sample_rows=tuple(_metadata_value(metadata, "sample_failing_rows", []) or []),
+        ))
+    return out
+
+
+def _read_warehouse(warehouse: WarehouseResource):
+    return WarehouseResource(db_path=warehouse.db_path, lock_timeout_s=ALERT_READ_TIMEOUT_S).read()
+
+
+def _finished_runs(instance, after_storage_id: int | None) -> list[tuple[int, str, bool]]:
+    """(storage id, run id, succeeded) of the runs that finished after the cursor, oldest first."""
+    finished = []
+    for event_type, succeeded in ((DagsterEventType.RUN_SUCCESS, True), (DagsterEventType.RUN_FAILURE, False)):
+        result = instance.fetch_run_status_changes(
+            RunStatusChangeRecordsFilter(event_type, after_storage_id=after_storage_id),
+            limit=FINISHED_RUNS_PER_TICK, ascending=True)
+        finished += [(r.storage_id, r.run_id, succeeded) for r in result.records]
+    return sorted(finished)[:FINISHED_RUNS_PER_TICK]
+
+
+def _latest_storage_id(instance) -> int:
+    ids = [r.storage_id for t in (DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE)
+           for r in instance.fetch_run_status_changes(t, limit=1).records]
+    return max(ids, default=0)
+
+
+@sensor(minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+        description="Alerts on the asset checks of every finished run: each failed ERROR check, WARN checks above "
+                    "QCITY_ALERT_WARN_THRESHOLD, and quarantined figures once per problem (and when resolved).")
+def check_alerts_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
+    # The state of each open problem (when it was last alerted) lives in this cursor, not in a warehouse table:
+    # it then advances atomically with the events it accounts for, and the sensor stays a reader of DuckDB,
+    # which allows one writer — a sensor writing there would contend with the nightly load for the lock.
+    cursor = json.loads(context.cursor) if context.cursor else None
+    if cursor is None:  # first tick: alert from now on, not on every run the instance ever recorded
+        context.update_cursor(json.dumps({"after": _latest_storage_id(context.instance), "open": {}}))
+        return SkipReason("alerts start with the next finished run")
+    runs = _finished_runs(context.instance, cursor["after"])
+    if not runs:
+        return SkipReason("no run finished since the last tick")
+    config = alerts.AlertConfig.from_env(warehouse.db_path)
+    # A failed run's checks are named in its run-failure alert (run_failure_alert_sensor): one message for it.
+    evaluations = [e for _, run_id, succeeded in runs if succeeded
+                   for e in check_evaluations_of_run(context.instance, run_id)]
+    try:
+        with _read_warehouse(warehouse) as con:
+            counts, open_now = alerts.warehouse_state(con)
+    except WarehouseBusy as exc:
+        return SkipReason(f"warehouse busy, retrying next tick: {exc}")
+    to_send = [alerts.check_alert(e, counts, config) for e in evaluations if alerts.should_alert(e, config)]
+    plan = alerts.plan_quarantine_alerts(open_now, cursor["open"], dt.datetime.now(), config.repeat_days)
+    to_send += alerts.quarantine_alerts(plan, counts, config, latest_run_id=runs[-1][1])
+    for alert in to_send:
+        channels = alerts.deliver(alert, config)
+        context.log.info(f"alert {alert.kind} ({alert.title}) → {', '.join(channels)}")
+    context.update_cursor(json.dumps({"after": runs[-1][0], "open": plan.state}, sort_keys=True))
+    if not to_send:
+        return SkipReason(f"{len(runs)} finished runs, nothing to alert")
+    return None
+
+
+def _step_error(event) -> str:
+    """The error a step failed with (its exception's message), else the event's own 'step … failed'."""
+    data = event.step_failure_data
+    error = data.error if data is not None else None
+    return error.message.strip() if error is not None else (event.message or "")
+
+
+@run_failure_sensor(default_status=DefaultSensorStatus.RUNNING,
+                    description="Alerts on every failed run (a failed or blocked load), with its failed checks.")
+def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: WarehouseResource):
+    run = context.dagster_run
+    steps = context.get_step_failure_events()
+    error = "; ".join(_step_error(e) for e in steps) or (context.failure_event.message or "")
+    failed = alerts.FailedRun(
+        run_id=run.run_id, job_name=run.job_name, failed_steps=tuple(e.step_key for e in steps if e.step_key),
+        error=error,
+        failed_checks=tuple(e for e in check_evaluations_of_run(context.instance, run.run_id) if not e.passed))
+    config = alerts.AlertConfig.from_env(warehouse.db_path)
+    with _read_warehouse(warehouse) as con:   # busy: the tick fails and Dagster retries it
+        counts, _ = alerts.warehouse_state(con)
+    alert = alerts.run_failed_alert(failed, counts, config)
+    context.log.info(f"alert run_failed ({run.run_id}) → {', '.join(alerts.deliver(alert, config))}")
+

@@ -288,8 +288,13 @@ def test_failing_rows_are_quarantined_and_the_rest_loads(tmp_path, read_db, monk
     assert quarantined == [(suites.RATE_PERCENT_WITHIN_0_100, result.run_id, "产品质量监督抽查合格率达120%")]
     assert read_db(db, "SELECT count(*) FROM fact_figure WHERE category = 'gdp'") == [(1,)]
     rows_check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "figures_clean_expectations")
-    assert (rows_check.passed, rows_check.severity.value) == (False, "WARN")
+    # The rule is ERROR, so is the check (red on figures_clean); it does not block: the rest loaded.
+    assert (rows_check.passed, rows_check.severity.value) == (False, "ERROR")
     assert rows_check.metadata[f"quarantined.{suites.RATE_PERCENT_WITHIN_0_100}"].value == 1
+    assert rows_check.metadata["failing_rows"].value == 1
+    [sample] = rows_check.metadata["sample_failing_rows"].value
+    assert (sample["expectation"], sample["file"], sample["quote"]) == (
+        suites.RATE_PERCENT_WITHIN_0_100, "bad.txt", "产品质量监督抽查合格率达120%")
     assert (tmp_path / "docs" / "index.html").is_file()
 
 
@@ -418,6 +423,46 @@ def test_a_load_checks_row_rules_on_the_rows_it_wrote_and_rules_across_rows_on_w
     assert read_db(grown_db, "SELECT load_run_id FROM dim_document WHERE file = 'new.txt'") == [(result.run_id,)]
 
 
-def test_error_rules_are_the_blocking_ones():
+SEVERITY_CASES = [
+    # (rule severity, passed) of each result → the check's severity
+    ([("ERROR", True), ("WARN", True)], None),
+    ([("ERROR", False), ("WARN", True)], "ERROR"),
+    ([("ERROR", True), ("WARN", False)], "WARN"),
+    ([("WARN", False), ("ERROR", False)], "ERROR"),
+]
+
+
+@pytest.mark.parametrize("outcomes, severity", SEVERITY_CASES)
+def test_a_check_has_the_severity_of_its_strongest_failed_rule(outcomes, severity):
+    from expectations.checks import to_check_result
+    from expectations.runner import RuleResult, severity_of
+
+    results = [RuleResult(f"r{i}", s, ok, 1, 0 if ok else 1) for i, (s, ok) in enumerate(outcomes)]
+    assert severity_of(results) == severity
+    check = to_check_result(results, rows=1)
+    assert check.passed is (severity is None)
+    if severity:
+        assert check.severity.value == severity
+
+
+def test_quarantined_rows_count_as_failures_of_their_rule():
+    from expectations.runner import RuleResult, with_quarantined
+
+    kept = [RuleResult(suites.RATE_PERCENT_WITHIN_0_100, ERROR, True, 3, 0),
+            RuleResult(suites.KIND_IN_VOCABULARY, ERROR, True, 3, 0)]
+    row = {"figure_id": "f9", "file": "bad.txt", "quote": "合格率达120%", "value": 120.0, "char_start": 4}
+    rate, kind = with_quarantined(kept, [(row, suites.RATE_PERCENT_WITHIN_0_100)])
+    assert (rate.success, rate.element_count, rate.unexpected_count) == (False, 4, 1)
+    assert rate.unexpected_rows == [{"figure_id": "f9", "file": "bad.txt", "quote": "合格率达120%", "value": "120.0"}]
+    assert kind == kept[1]
+
+
+def test_a_warehouse_check_blocks_when_its_suite_has_an_error_rule():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    specs = {k.name: graph.get_check_spec(k) for k in graph.asset_check_keys}
     for suite in WAREHOUSE_SUITES:
-        assert suite.blocking == any(r.severity == ERROR for r in suite.rules), suite.name
+        if suite.name in specs:
+            assert specs[suite.name].blocking == any(r.severity == ERROR for r in suite.rules), suite.name
+    assert specs["metric_series_conflicts"].blocking is False   # its one rule is WARN
