@@ -14,6 +14,7 @@ from extraction import categories, exclusions, kinds, metrics, qualifiers
 from extraction.mentions import Mention, scan
 from extraction.models import Document, Figure
 from extraction.normalize import NormText, normalize
+from extraction.metric_phrase import clean_metric_phrase
 from extraction.periods import PeriodContext
 from extraction.tables import scan_tables, table_line_mask
 from extraction.units import canonical
@@ -165,7 +166,7 @@ def _extract(document: Document) -> list[Figure]:
             doc=document.name,
             region_zh=_region_name(region, norm[max(0, m.start - 6):m.start]),
             period=period,
-            metric_zh=info["metric"],
+            metric_zh=clean_metric_phrase(info["metric"], figures[-1].metric_zh if prev and prev.end > sent_start else ""),
             category=info["category"],
             value=m.value,
             value_max=m.value_max,
