@@ -2,10 +2,15 @@
 their actuals (issues 13 item 2 and 4, issue 14)."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from extraction.models import BASES, BASIS_COLUMNS
-from tests.conftest import materialize_load
+from tests.conftest import ROOT, materialize_load
+from warehouse.reporting.quality import metric_coverage
 
 DOCUMENTS = {
     "plan.txt": "珠海市质量强市规划\n到2020年，珠海市地区生产总值达到3000亿元，快递业务量达到5000万件，"
@@ -63,3 +68,31 @@ def test_target_meets_the_actual_of_its_year(small_load, read_db, metric, target
     rows = read_db(small_load, """SELECT attained, actual_value FROM target_progress WHERE region_zh = '珠海市'
                                   AND coalesce(metric_id, metric_key) = ? AND target_year = ?""", [metric, target_year])
     assert rows == [(attained, actual)]
+
+
+def _qcity(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name("qcity")), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def test_coverage_per_category_matches_the_figures(small_load, read_db):
+    rows = {r.category: r for r in metric_coverage(small_load)}
+    expected = read_db(small_load, """SELECT category, count(*), count(metric_id) FROM fact_figure
+                                      WHERE retired_at IS NULL GROUP BY category""")
+    assert {(c, r.figures, r.with_metric_id) for c, r in rows.items()} == set(expected)
+    assert rows["gdp"].share == 1.0 and 0 < rows["count_other"].share < 1   # 户籍人口 catalogued, 快递业务量 not
+
+
+def test_qcity_check_prints_the_coverage(small_load, tmp_path):
+    raw = small_load.parent / "raw"
+    done = _qcity("check", "--db", str(small_load), "--raw", str(raw), "--docs", str(tmp_path / "docs"))
+    assert done.returncode == 0, done.stderr
+    assert "metric_id coverage  gdp: 3 of 3 (100.0%)" in done.stdout.splitlines()
+
+
+def test_report_shows_the_coverage(small_load, tmp_path):
+    done = _qcity("report", "--db", str(small_load), "--no-checks", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    coverage = html.split('class="coverage"')[1].split("</table>")[0]
+    assert "<td>gdp</td>" in coverage and "100.0%" in coverage
