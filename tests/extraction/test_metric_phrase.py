@@ -25,6 +25,11 @@ POSITIVE = [
     ("同比增收", "一般公共预算收入", "一般公共预算收入同比增收"),
     ("比上年增长", "粮食总产量比上年增加", "粮食总产量比上年增长"),       # subject already a change: its noun
     ("省著名商标", "中国驰名商标", "省著名商标"),                        # a real phrase ignores the subject
+    ("占地区生产总值的比重", "第二产业增加值", "第二产业增加值占地区生产总值的比重"),  # a share of the subject
+    ("高于全省平均水平", "食品抽检合格率", "食品抽检合格率高于全省平均水平"),          # a gap of the subject
+    ("占地区生产总值的比重", "", "占地区生产总值的比重"),                 # no subject: the relation as written
+    ("比上年提高", "服务业占地区生产总值的比重", "服务业占地区生产总值的比重比上年提高"),  # the share's change
+    ("占全省的比重", "城镇人口占总人口的比重", "城镇人口占全省的比重"),   # the subject's own share is not the noun
 ]
 NEGATIVE = [
     # scraps of issue 14 and their kin: no metric, whatever the subject
@@ -48,6 +53,7 @@ def test_scraps_name_no_metric(phrase, subject):
     ("今年全县一般公共预算收入完成12.5亿元。", ["一般公共预算收入"]),
     ("2020年全市实现地区生产总值1500亿元，比上年增长5.1%。", ["地区生产总值", "地区生产总值比上年增长"]),
     ("年末常住人口52.3万人，比上年末增加0.4万人。", ["年末常住人口", "年末常住人口比上年末增加"]),
+    ("第三产业增加值480亿元，占地区生产总值的比重为52.1%。", ["第三产业增加值", "第三产业增加值占地区生产总值的比重"]),
 ])
 def test_extracted_figures_carry_the_clean_phrase(text, expected):
     assert [f.metric_zh for f in extract_figures(Document("spec.txt", text))] == expected
