@@ -1,9 +1,14 @@
-"""The metric catalogue (metric_catalogue.yaml): many spellings of a metric → one metric_id.
+"""Metric identity: every figure's metric_key (metric_synonyms.yaml) and, when a rule is sure, its metric_id
+(metric_catalogue.yaml).
 
-A phrase is normalised, its leading scope/verb words and (for growth rates) its trailing growth wording are
-stripped, and what is left must equal an alias or fully match a pattern — never just end with one, so
-人均地区生产总值 or 第一产业增加值 do not become gdp.total. Context rules then look at a figure's neighbours
-in the same document (a 地方 revenue beside an all-level one; 城乡…分别为 A、B).
+metric_key_for: the clean metric phrase, normalised (Simplified, no years, scope, comparison or leading region
+words, one spelling per synonym) — the same indicator phrased the same way groups across documents.
+metric_id_for: a phrase that (after its scope/verb prefix) equals an alias or fully matches a pattern, else the
+first entry whose `match` rule holds on the normalised phrase: a head noun that ends it, the modifiers it must
+contain, the words that exclude it — so 人均地区生产总值 or 第一产业增加值 never become gdp.total, and a
+食品 pass rate never a product one. A growth rate takes the growth id of the entry its phrase names. Context
+rules then look at a figure's neighbours in the same document (a 地方 revenue beside an all-level one;
+城乡…分别为 A、B; 三次产业结构 A:B:C).
 """
 from __future__ import annotations
 
@@ -270,19 +275,24 @@ def apply_context_rules(figures: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("_core") == rule.phrase).then(chosen.otherwise(pl.col("metric_id")))
             .otherwise(pl.col("metric_id")).alias("metric_id"))
     if structure_phrases():
-        df = map_distinct(df, ["metric_zh"], key_phrase, "_key", pl.String)
-        for rule in structure_phrases():
-            parts = [*group, "_key"]
-            stated = (pl.col("category") == "rate") & pl.col("_key").map_elements(
-                lambda k, p=rule.pattern: p.fullmatch(k or "") is not None, return_dtype=pl.Boolean)
-            complete = pl.len().over(parts) == len(rule.metrics)  # exactly one value per part, or none is sure
-            rank = pl.col("char_start").rank("ordinal").over(parts) - 1
+        df = map_distinct(df, ["metric_zh"], _structure_rule_of, "_structure", pl.Int32)
+        parts = [*group, "_structure"]
+        complete = pl.len().over(parts)  # exactly one value per part of the structure, or none is sure
+        rank = pl.col("char_start").rank("ordinal").over(parts) - 1
+        for index, rule in enumerate(structure_phrases()):
+            stated = (pl.col("category") == "rate") & (pl.col("_structure") == index) & (complete == len(rule.metrics))
             chosen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
             for i, metric_id in enumerate(rule.metrics):
                 chosen = chosen.when(rank == i).then(pl.lit(metric_id))
-            df = df.with_columns(pl.when(stated & complete).then(chosen).otherwise(pl.col("metric_id")).alias("metric_id"))
-        df = df.drop("_key")
+            df = df.with_columns(pl.when(stated).then(chosen).otherwise(pl.col("metric_id")).alias("metric_id"))
+        df = df.drop("_structure")
     return df.drop("_core")
+
+
+def _structure_rule_of(metric_zh: str | None) -> int | None:
+    """The index of the structure phrase (三次产业结构) the figure's normalised phrase is, else None."""
+    phrase = key_phrase(metric_zh)
+    return next((i for i, r in enumerate(structure_phrases()) if r.pattern.fullmatch(phrase)), None)
 
 
 def catalogue_rows() -> list[dict]:
