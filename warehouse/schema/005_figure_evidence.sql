@@ -53,7 +53,7 @@ WHERE f.retired_at IS NULL AND f.kind = 'actual' AND f.period_grain = 'year'
 -- region_zh and metric_id reaches series_figure before any aggregate (the analysts' lookup).
 CREATE OR REPLACE VIEW metric_series AS
 WITH by_value AS (
-    SELECT region_zh, series_key, metric_id, metric_key, category, catalogued, year, value,
+    SELECT region_zh, series_key, metric_id, metric_key, catalogued, year, value,
            count(DISTINCT doc_id) AS docs, count(*) AS figures
     FROM series_figure GROUP BY ALL
 ), chosen AS (
@@ -77,18 +77,24 @@ WITH by_value AS (
            ) AS conflict,
            s.doc_ids, s.figure_ids
     FROM stats s
-    JOIN chosen c ON c.region_zh = s.region_zh AND c.series_key = s.series_key AND c.year = s.year
+    JOIN chosen c ON c.region_zh = s.region_zh AND c.series_key = s.series_key AND c.metric_id IS NOT DISTINCT FROM s.metric_id
+                 AND c.year = s.year
     LEFT JOIN dim_metric m ON m.metric_id = s.metric_id
+), with_previous AS (
+    -- the year before from the same series (a window, not a self-join: the view stays one pipeline, so a
+    -- filter on region_zh and metric_id reaches series_figure)
+    SELECT *, lag(year) OVER w AS previous_year, lag(value) OVER w AS lag_value
+    FROM series
+    WINDOW w AS (PARTITION BY region_zh, series_key, metric_id ORDER BY year)
 )
-SELECT cur.region_zh, cur.metric_id, cur.year, cur.name_zh, cur.category, cur.unit,
-       cur.value, cur.source_count, cur.figure_count, cur.min_value, cur.max_value, cur.conflict,
-       prev.value AS previous_value,
-       cur.value - prev.value AS yoy_change,
-       CASE WHEN cur.unit <> 'percent' AND prev.value <> 0 THEN 100 * (cur.value / prev.value - 1) END AS yoy_change_pct,
-       cur.doc_ids, cur.figure_ids, cur.series_key, cur.metric_key, cur.catalogued
-FROM series cur
-LEFT JOIN series prev
-  ON prev.region_zh = cur.region_zh AND prev.series_key = cur.series_key AND prev.year = cur.year - 1;
+SELECT region_zh, metric_id, year, name_zh, category, unit,
+       value, source_count, figure_count, min_value, max_value, conflict,
+       CASE WHEN previous_year = year - 1 THEN lag_value END AS previous_value,
+       CASE WHEN previous_year = year - 1 THEN value - lag_value END AS yoy_change,
+       CASE WHEN previous_year = year - 1 AND unit <> 'percent' AND lag_value <> 0
+            THEN 100 * (value / lag_value - 1) END AS yoy_change_pct,
+       doc_ids, figure_ids, series_key, metric_key, catalogued
+FROM with_previous;
 
 -- target_figure: every active target with the series key it is judged against (as series_figure's).
 CREATE OR REPLACE VIEW target_figure AS
@@ -115,9 +121,14 @@ WHERE retired_at IS NULL AND kind = 'target';
 --                                    'no' when it does not, 'pending' when the target year has no actual
 --   quote                            the target's sentence
 CREATE OR REPLACE VIEW target_progress AS
-WITH latest AS (
-    SELECT region_zh, series_key, max(year) AS latest_actual_year, arg_max(value, year) AS latest_actual_value
-    FROM metric_series GROUP BY region_zh, series_key
+WITH series AS (
+    SELECT region_zh, series_key, year, value,
+           max(year) OVER (PARTITION BY region_zh, series_key) AS latest_actual_year,
+           arg_max(value, year) OVER (PARTITION BY region_zh, series_key) AS latest_actual_value
+    FROM metric_series
+    WHERE (region_zh, series_key) IN (SELECT region_zh, series_key FROM target_figure)
+), latest AS (
+    SELECT DISTINCT region_zh, series_key, latest_actual_year, latest_actual_value FROM series
 )
 SELECT t.figure_id, t.doc_id, t.file, t.region_zh, t.metric_id, t.metric_key, t.metric_zh, t.category, t.period,
        t.series_key, t.target_year, t.target_value, t.target_value_max, t.target_qualifier, t.unit,
@@ -128,7 +139,7 @@ SELECT t.figure_id, t.doc_id, t.file, t.region_zh, t.metric_id, t.metric_key, t.
             ELSE 'no' END AS attained,
        t.quote
 FROM target_figure t
-LEFT JOIN metric_series a ON a.region_zh = t.region_zh AND a.series_key = t.series_key AND a.year = t.target_year
+LEFT JOIN series a ON a.region_zh = t.region_zh AND a.series_key = t.series_key AND a.year = t.target_year
 LEFT JOIN latest l ON l.region_zh = t.region_zh AND l.series_key = t.series_key
 WHERE t.target_year IS NOT NULL;
 
