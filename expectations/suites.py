@@ -5,7 +5,7 @@ Rules read the frames built by expectations/frames.py: the table's own columns p
 """
 from __future__ import annotations
 
-from extraction.models import CATEGORIES, KINDS, PERIOD_PATTERN, QUALIFIERS
+from extraction.models import BASES, BASIS_COLUMNS, CATEGORIES, KINDS, PERIOD_PATTERN, QUALIFIERS
 from expectations.runner import ERROR, WARN, Rule
 
 # Plausible magnitude of a region's yearly GDP in yuan: a small county (1e8) up to all of China (3e14).
@@ -77,6 +77,9 @@ FIGURE_ROW_RULES: list[Rule] = [
     Rule(PERIOD_IN_VOCABULARY, ERROR, "ExpectColumnValuesToMatchRegex",
          {"column": "period", "regex": PERIOD_PATTERN.replace("^(", "^(?:", 1)},  # non-capturing: pandas warns on groups
          "period matches extraction.models.PERIOD_PATTERN."),
+    # period_basis_in_vocabulary, region_basis_in_vocabulary, kind_basis_in_vocabulary (NULL: loaded before 005)
+    *[Rule(f"{basis}_in_vocabulary", ERROR, "ExpectColumnValuesToBeInSet", {"column": basis, "value_set": list(BASES)},
+           f"{basis} is one of extraction.models.BASES.") for basis in BASIS_COLUMNS],
     _not_null(REGION_NOT_NULL, ERROR, "region_zh", "Every figure names its region."),
     _not_null(REGION_IN_DIM_REGION, ERROR, "dim_region_key", "The region resolves to a row of dim_region."),
     Rule(QUOTE_NOT_EMPTY, ERROR, "ExpectColumnValueLengthsToBeBetween", {"column": "quote", "min_value": 1},

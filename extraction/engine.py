@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from extraction import categories, exclusions, kinds, metrics, qualifiers
 from extraction.context import DocumentContext, build_context
 from extraction.mentions import Mention, scan
+from extraction.metric_phrase import clean_metric_phrase
 from extraction.models import Document, Figure
 from extraction.normalize import NormText, normalize
 from extraction.periods import PeriodContext, find_cues
@@ -163,7 +164,7 @@ def _extract(document: Document) -> list[Figure]:
             doc=document.name,
             region_zh=region_zh,
             period=period,
-            metric_zh=info["metric"],
+            metric_zh=clean_metric_phrase(info["metric"], figures[-1].metric_zh if prev and prev.end > sent_start else ""),
             category=info["category"],
             value=m.value,
             value_max=m.value_max,

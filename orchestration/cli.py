@@ -115,6 +115,7 @@ def check(db_path: str | None, raw_path: str | None, docs_dir: str | None) -> No
     from expectations.docs import DocsRecorder
     from expectations.warehouse_checks import failed_errors, report_lines, run_warehouse_suites
     from warehouse.locking import WarehouseBusy
+    from warehouse.reporting.quality import coverage_lines, metric_coverage
 
     recorder = DocsRecorder()
     try:
@@ -122,6 +123,8 @@ def check(db_path: str | None, raw_path: str | None, docs_dir: str | None) -> No
     except (WarehouseBusy, FileNotFoundError) as exc:
         raise click.ClickException(str(exc))
     for line in report_lines(outcomes):
+        click.echo(line)
+    for line in coverage_lines(metric_coverage(db_path or db_path_from_env())):
         click.echo(line)
     click.echo(f"Data Docs: {recorder.build(docs_dir)}")
     failed = failed_errors(outcomes)

@@ -15,6 +15,7 @@ import pytest
 from expectations import frames, suites
 from expectations.runner import ERROR, validate_chunks, validate_frame
 from expectations.warehouse_checks import WAREHOUSE_SUITES, failed_errors, read_frames, validate_suites
+from extraction.models import BASIS_COLUMNS
 from tests.conftest import ROOT, materialize_load
 from warehouse.transforms import CLEAN_COLUMNS
 
@@ -67,6 +68,7 @@ FIGURE_CASES = [
     (suites.QUOTE_NOT_EMPTY, {"quote": ""}),
     (suites.QUOTE_EQUALS_RAW_TEXT, {"quote": "实现地区生产总值6000亿元"}),
     (suites.VALUE_CANONICAL_EQUALS_VALUE_TIMES_MULTIPLIER, {"value_canonical": 5000e4}),
+    *[(f"{basis}_in_vocabulary", {basis: "guess"}) for basis in BASIS_COLUMNS],
 ]
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import csv
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
 
 from warehouse import metrics
-from warehouse.metrics import apply_context_rules, catalogue, catalogue_rows, metric_id_for
+from warehouse.metrics import apply_context_rules, catalogue, catalogue_rows, metric_id_for, metric_key_for
 
 SUBJECT_CATEGORIES = ("gdp", "revenue", "standard_count", "certification_count")
 
@@ -67,15 +68,16 @@ def test_catalogue_file_is_consistent():
     assert len(ids) == len(set(ids)), "duplicate metric ids"
     rows = catalogue_rows()
     assert len({r["metric_id"] for r in rows}) == len(rows), "a growth id collides with another id"
+    by_context = {i for r in data["context_rules"]["structure_phrases"] for i in r["metrics"]}
     for m in catalogue():
         assert re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", m.metric_id), m.metric_id
-        assert m.aliases or m.patterns or m.metric_id.endswith("all_levels") or m.metric_id.startswith("income."), m.metric_id
+        assert m.aliases or m.patterns or m.rules or m.metric_id in by_context or m.metric_id.endswith("all_levels"), m.metric_id
     seen: dict[tuple[str, str], str] = {}
     for m in catalogue():
         for alias in m.aliases:
             assert seen.setdefault((alias, m.category), m.metric_id) == m.metric_id, f"{alias} in two metrics"
     referenced = [r["other"] for r in data["context_rules"]["local_counterparts"]] + \
-                 [i for r in data["context_rules"]["paired_phrases"] for i in r["metrics"]]
+                 [i for r in data["context_rules"]["paired_phrases"] for i in r["metrics"]] + sorted(by_context)
     assert set(referenced) <= set(ids)
 
 
@@ -110,3 +112,82 @@ def test_paired_phrase_assigns_its_metrics_in_text_order():
         ("d", "长沙市", "2014", "income", "城乡居民人均可支配收入", 302),
     ]))
     assert out["metric_id"].to_list() == ["income.disposable.rural", "income.disposable.urban"]
+
+
+# ---- one table of positive and negative phrases per catalogue entry (tests/metric_catalogue_cases.yaml) ----
+CASES = yaml.safe_load((Path(__file__).with_name("metric_catalogue_cases.yaml")).read_text(encoding="utf-8"))
+ENTRIES = {m.metric_id: m for m in catalogue()}
+ASSIGNED_BY_CONTEXT = {"revenue.general_budget.all_levels"}    # never by a phrase (context_rules.local_counterparts)
+
+
+def _case_rows(kind: str):
+    for metric_id, table in CASES.items():
+        for case in table[kind]:
+            phrase, category = (case[0], case[1]) if isinstance(case, list) else (case, ENTRIES[metric_id].category)
+            yield pytest.param(metric_id, phrase, category, id=f"{metric_id}:{phrase}")
+
+
+def test_every_entry_has_positive_and_negative_cases():
+    assert set(CASES) == set(ENTRIES) - ASSIGNED_BY_CONTEXT
+    assert all(table["positive"] and table["negative"] for table in CASES.values())
+
+
+@pytest.mark.parametrize("metric_id, phrase, category", _case_rows("positive"))
+def test_entry_maps_its_phrases(metric_id, phrase, category):
+    assert metric_id_for(phrase, category) == metric_id
+
+
+@pytest.mark.parametrize("metric_id, phrase, category", _case_rows("negative"))
+def test_entry_does_not_map_other_phrases(metric_id, phrase, category):
+    assert metric_id_for(phrase, category) != metric_id
+
+
+@pytest.mark.parametrize("phrase, expected", [
+    ("固定资产投资比上年增长", "economy.fixed_asset_investment.growth"),       # the growth of every entry
+    ("社会消费品零售总额同比增长", "economy.retail_sales.growth"),
+    ("产品质量监督抽查合格率比上年提高", "rate.product_spot_check_pass.growth"),  # a rate's change, in points
+    ("第三产业占比提高", "rate.structure.tertiary.growth"),
+    ("年末常住人口比上年末增加", "population.resident.growth"),
+    ("生产总值年均增长", None),                                              # a plan-period average is not a year's growth
+    ("户籍人均生产总值增长", None),
+    ("三个区分别实现地区生产总值增长", None),                                # several metrics at once
+])
+def test_growth_rate_takes_the_growth_id_of_its_entry(phrase, expected):
+    assert metric_id_for(phrase, "growth_rate") == expected
+
+
+def test_every_growth_id_is_a_dim_metric_row():
+    ids = {r["metric_id"] for r in catalogue_rows()}
+    assert {m.growth_id for m in catalogue()} <= ids
+
+
+def test_three_sector_structure_assigns_shares_in_order():
+    out = apply_context_rules(_figures([
+        ("d", "甲县", "2022", "rate", "三次产业结构调整为", 10),
+        ("d", "甲县", "2022", "rate", "三次产业结构调整为", 14),
+        ("d", "甲县", "2022", "rate", "三次产业结构调整为", 18),
+        ("e", "乙县", "2022", "rate", "三次产业结构由", 10),                  # six values (由 A:B:C 调整为 D:E:F):
+        *[("e", "乙县", "2022", "rate", "三次产业结构由", 12 + i) for i in range(5)],  # no share is sure
+    ]))
+    assert out["metric_id"].to_list() == ["rate.structure.primary", "rate.structure.secondary",
+                                          "rate.structure.tertiary", None, None, None, None, None, None]
+
+
+@pytest.mark.parametrize("phrase, category, key", [
+    ("地方公共财政预算收入", "revenue", "一般公共预算收入"),                 # period names of the same revenue
+    ("2020年全市一般公共预算收入", "revenue", "一般公共预算收入"),
+    ("产品质量监督抽查合格率", "rate", "产品质量监督抽检合格率"),            # 抽查 / 抽检
+    ("產品質量監督抽檢合格率", "rate", "产品质量监督抽检合格率"),            # Simplified
+    ("歙县城镇常住居民人均可支配收入", "income", "城镇居民人均可支配收入"),   # no region name
+    ("湖北省名牌产品", "brand_count", "省名牌"),                              # a region keeps its level
+    ("取得福建名牌", "brand_count", "取得省名牌"),
+    ("咸宁市名牌", "brand_count", "市名牌"),
+    ("地区生产总值比上年增长", "growth_rate", "地区生产总值增长"),           # one growth wording, no comparison
+    ("地区生产总值增速", "growth_rate", "地区生产总值增长"),
+    ("省著名商標數", "brand_count", "省著名商标"),
+    ("制造业质量竞争力指数", "rate", "制造业质量竞争力指数"),                # 指数 keeps its 数
+    ("将", "count_other", "~count_other"),                                    # names nothing: marked, never empty
+    ("三个区分别实现地区生产总值", "gdp", "~三个区分别实现地区生产总值"),
+])
+def test_metric_key(phrase, category, key):
+    assert metric_key_for(phrase, category) == key

@@ -82,16 +82,18 @@ def test_report_is_self_contained(report):
 def test_report_covers_every_region_series_and_target(report, read_db):
     page, _, db_path = report
     html = page.read_text(encoding="utf-8")
-    regions = {r[0] for r in read_db(db_path, "SELECT region_zh FROM metric_series UNION SELECT region_zh FROM target_progress")}
+    regions = {r[0] for r in read_db(db_path, "SELECT region_zh FROM metric_series WHERE catalogued "
+                                             "UNION SELECT region_zh FROM target_progress UNION SELECT region_zh FROM undated_targets")}
     assert regions and all(f'id="region-{r}"' in html for r in regions)
-    charts = read_db(db_path, "SELECT count(*) FROM (SELECT DISTINCT region_zh, metric_id FROM metric_series)")[0][0]
+    charts = read_db(db_path, "SELECT count(*) FROM (SELECT DISTINCT region_zh, metric_id FROM metric_series WHERE catalogued)")[0][0]
     assert html.count('class="plotly-graph-div"') >= charts > 0
     # the latest GDP of a region, with the sentence it came from
     region, quote = read_db(db_path, "SELECT region_zh, quote FROM series_figure WHERE metric_id = 'gdp.total' "
                                      "ORDER BY year DESC, region_zh LIMIT 1")[0]
     section = html.split(f'id="region-{region}"')[1].split('<section')[0]
     assert "地区生产总值" in section and str(escape(quote)) in section
-    targets = read_db(db_path, "SELECT count(*) FROM target_progress WHERE region_zh IS NOT NULL")[0][0]
+    targets = read_db(db_path, "SELECT count(*) FROM (SELECT region_zh FROM target_progress UNION ALL "
+                               "SELECT region_zh FROM undated_targets) WHERE region_zh IS NOT NULL")[0][0]
     assert html.count('class="badge ') == targets
 
 
@@ -158,7 +160,7 @@ def test_report_fails_clearly_without_a_warehouse(tmp_path):
 
 def test_plot_writes_a_png(seed_load, tmp_path, read_db):
     _, db_path, _ = seed_load
-    region, metric = read_db(db_path, "SELECT region_zh, metric_id FROM metric_series GROUP BY ALL "
+    region, metric = read_db(db_path, "SELECT region_zh, metric_id FROM metric_series WHERE catalogued GROUP BY ALL "
                                       "ORDER BY count(*) DESC, region_zh, metric_id LIMIT 1")[0]
     out = tmp_path / "chart.png"
     done = qcity("plot", "--region", region, "--metric", metric, "--out", str(out), "--db", str(db_path))
@@ -220,12 +222,12 @@ def test_chart_spec_draws_dated_targets_as_marks_and_undated_as_lines():
     targets = pl.DataFrame({"region_zh": ["甲市"] * 2, "metric_id": ["gdp.total"] * 2, "metric_zh": ["GDP"] * 2,
                             "unit": ["yuan"] * 2, "target_year": [2025, None], "target_value": [1.5e11, 1.2e11],
                             "target_value_max": [None, None], "target_qualifier": ["at_least", "exact"],
-                            "attained": ["not yet known", "no"], "quote": ["到2025年……", "力争……"],
+                            "attained": ["pending", "no"], "quote": ["到2025年……", "力争……"],
                             "file": ["a.txt", "b.txt"]})
     spec = chart_spec("甲市", "gdp.total", series, targets)
     assert spec.scale.label == "亿元" and spec.years == [2020, 2021] and spec.values == [900.0, 1000.0]
     assert spec.highs[1] == pytest.approx(1020.0) and "来源不一致" in spec.hover[1]
-    assert [(t.year, t.value, t.attained) for t in spec.targets] == [(2025, 1500.0, "not yet known"), (None, 1200.0, "no")]
+    assert [(t.year, t.value, t.attained) for t in spec.targets] == [(2025, 1500.0, "pending"), (None, 1200.0, "no")]
     assert chart_spec("乙市", "gdp.total", series, targets) is None
     figure = go.Figure(plotly_figure(spec))     # validates the unvalidated dict the report renders
     assert [t.name for t in figure.data] == ["实际值", "目标（尚无结论）"]
@@ -304,7 +306,7 @@ def test_png_draws_collapsed_targets(tmp_path):
     from warehouse.reporting.png import write_png
 
     rows = [_stated(None, 92.0, "a.txt"), _stated(None, 92.0, "b.txt"), _stated(2025, 95.0, "a.txt"),
-            _stated(2025, 95.0, "c.txt", attained="not yet known")]
+            _stated(2025, 95.0, "c.txt", attained="pending")]
     spec = chart_spec("甲市", "env.rate", ONE_ACTUAL, pl.DataFrame(rows))
     assert [(t.year, t.caption) for t in spec.targets] == \
         [(None, "目标 ≥ 92%（2 份文件）"), (2025, "目标 ≥ 95%"), (2025, "目标 ≥ 95%")]

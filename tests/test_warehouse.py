@@ -22,19 +22,25 @@ def test_haimen_first_half_gdp_is_catalogued(seed_load, read_db):
     assert rows == [(41_000_000_000.0,)]
 
 
-def test_nantong_targets_are_in_target_progress(seed_load, read_db):
+def test_every_target_is_listed_once_dated_or_undated(seed_load, read_db):
     _, db, _ = seed_load
     targets = read_db(db, "SELECT count(*) FROM fact_figure WHERE retired_at IS NULL AND kind = 'target' AND region_zh = '南通市'")[0][0]
-    rows = read_db(db, "SELECT metric_id, target_value, target_qualifier, attained FROM target_progress WHERE region_zh = '南通市'")
-    assert targets > 0 and len(rows) == targets
-    assert ("brand.provincial", 240.0, "exact", "not yet known") in rows
+    dated = read_db(db, "SELECT target_year, attained FROM target_progress WHERE region_zh = '南通市'")
+    undated = read_db(db, "SELECT metric_id, target_value, target_qualifier FROM undated_targets WHERE region_zh = '南通市'")
+    assert targets > 0 and len(dated) + len(undated) == targets
+    assert all(year is not None and attained in ("yes", "no", "pending") for year, attained in dated)
+    assert ("brand.provincial", 240.0, "exact") in undated
 
 
-def test_target_progress_judges_against_the_latest_actual(seed_load, read_db):
+def test_target_progress_judges_the_target_year(seed_load, read_db):
     _, db, _ = seed_load
-    rows = read_db(db, """SELECT attained, latest_actual_value IS NULL FROM target_progress""")
-    assert {a for a, _ in rows} <= {"yes", "no", "not yet known"}
-    assert all(a == "not yet known" for a, no_actual in rows if no_actual)
+    rows = read_db(db, "SELECT attained, actual_value IS NULL, target_year FROM target_progress")
+    assert rows and {a for a, _, _ in rows} <= {"yes", "no", "pending"}
+    assert all((a == "pending") == no_actual for a, no_actual, _ in rows)
+    # a verdict for every dated target whose year has an actual of its series
+    assert read_db(db, """SELECT count(*) FROM target_progress t WHERE attained = 'pending' AND EXISTS (
+                              SELECT 1 FROM metric_series s WHERE s.region_zh = t.region_zh
+                              AND s.series_key = t.series_key AND s.year = t.target_year)""") == [(0,)]
 
 
 def test_metric_series_reproduces_the_series_gold(seed_load, read_db, shared):
@@ -56,7 +62,7 @@ def test_metric_series_reproduces_the_series_gold(seed_load, read_db, shared):
 
 def test_series_gold_sources_do_not_conflict(seed_load, read_db):
     _, db, _ = seed_load
-    assert read_db(db, "SELECT region_zh, metric_id, year FROM metric_series WHERE conflict AND region_zh IN ('新化县', '珠海市', '长沙市')") == []
+    assert read_db(db, "SELECT region_zh, metric_id, year FROM metric_series WHERE conflict AND catalogued AND region_zh IN ('新化县', '珠海市', '长沙市')") == []
 
 
 @pytest.fixture(scope="module")

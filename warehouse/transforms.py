@@ -6,7 +6,8 @@ import hashlib
 import polars as pl
 
 from warehouse.distinct import map_distinct
-from warehouse.metrics import apply_context_rules, metric_id_for
+from extraction.models import BASIS_COLUMNS
+from warehouse.metrics import apply_context_rules, metric_id_for, metric_key_for
 from warehouse.units import canonical_unit, multiplier
 
 FIGURE_SCHEMA: dict[str, pl.DataType] = {
@@ -14,12 +15,13 @@ FIGURE_SCHEMA: dict[str, pl.DataType] = {
     "metric_zh": pl.String, "category": pl.String, "value": pl.Float64, "value_max": pl.Float64,
     "unit_zh": pl.String, "value_canonical": pl.Float64, "qualifier": pl.String, "kind": pl.String,
     "quote": pl.String, "char_start": pl.Int64, "char_end": pl.Int64,
+    **{basis: pl.String for basis in BASIS_COLUMNS},
 }
 
 CLEAN_COLUMNS = [
     "figure_id", "doc_id", "file", "region_zh", "period", "year", "period_grain", "kind", "metric_zh",
-    "metric_id", "category", "value", "value_max", "unit_zh", "value_canonical", "value_max_canonical",
-    "unit_canonical", "qualifier", "quote", "char_start", "char_end",
+    "metric_id", "metric_key", "category", "value", "value_max", "unit_zh", "value_canonical", "value_max_canonical",
+    "unit_canonical", "qualifier", "quote", "char_start", "char_end", *BASIS_COLUMNS,
 ]
 
 
@@ -59,10 +61,13 @@ def clean_figures(raw: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={**_clean_schema()})
     df = raw.with_columns(
         [pl.col(c).str.strip_chars() for c in ("region_zh", "period", "metric_zh", "category", "unit_zh", "qualifier", "kind")]
-    ).with_columns(pl.col("unit_zh").fill_null(""), pl.col("metric_zh").fill_null(""))
+    ).with_columns(pl.col("unit_zh").fill_null(""), pl.col("metric_zh").fill_null(""),
+                   # rows of an extractor that states no evidence (older CSVs, hand-made rows) say so
+                   *[pl.col(b).fill_null("default") for b in BASIS_COLUMNS])
     df = map_distinct(df, ["unit_zh", "category"], canonical_unit, "unit_canonical", pl.String)
     df = map_distinct(df, ["unit_zh"], multiplier, "_mult", pl.Float64)
     df = map_distinct(df, ["metric_zh", "category"], metric_id_for, "metric_id", pl.String)
+    df = map_distinct(df, ["metric_zh", "category"], metric_key_for, "metric_key", pl.String)
     df = df.with_columns(
         pl.struct("doc_id", "char_start", "char_end", "value", "category").map_elements(
             lambda s: figure_id(s["doc_id"], s["char_start"], s["char_end"], s["value"], s["category"]),
@@ -77,6 +82,7 @@ def clean_figures(raw: pl.DataFrame) -> pl.DataFrame:
 
 def _clean_schema() -> dict[str, pl.DataType]:
     extra = {"figure_id": pl.String, "year": pl.Int32, "period_grain": pl.String, "metric_id": pl.String,
+             "metric_key": pl.String,
              "value_max_canonical": pl.Float64, "unit_canonical": pl.String}
     merged = {**FIGURE_SCHEMA, **extra}
     return {c: merged[c] for c in CLEAN_COLUMNS}

@@ -1,55 +1,56 @@
-"""Canonical units and magnitude multipliers for written units (data in units.yaml)."""
+"""A figure's canonical unit and magnitude multiplier, read from the extractor's unit table (extraction.units).
+
+One unit table for the whole project: the extractor decides value_canonical with it, and the warehouse
+only names the canonical unit of the family the extractor assigns (money → yuan, percent, points, …) and
+recomputes the multiplier for the value_max column and the value_canonical rule — so the two can never
+disagree (a bare 万 is ×10000 in both: 户籍人口76.6万 → 766000).
+"""
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from extraction.normalize_script import to_simplified
+from extraction.units import NO_UNIT, UNIT_RE, Unit, canonical, match_unit
 
-_DATA = Path(__file__).with_name("units.yaml")
+# Canonical unit of each extractor unit family whose canonical unit does not depend on the figure's category.
+# ‰ is folded into percent (canonical() divides by 10); 美元 stays a currency of its own.
+FAMILY_UNIT = {"percent": "percent", "permille": "percent", "points": "points", "rank": "position"}
+CURRENCY_UNIT = {"元": "yuan", "美元": "usd"}
+# Units a category implies whatever is written (a rank of 第3名/位, a rate stated as an index) and the unit of
+# an unwritten one (a growth rate without %).
+CATEGORY_UNIT = {"rank": "position", "rate": "index"}
+UNWRITTEN_UNIT = {"rank": "position", "rate": "index", "growth_rate": "percent"}
+DEFAULT_UNIT = "count"
 
 
-@lru_cache(maxsize=1)
-def _table() -> dict:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
-    data["_prefixes"] = sorted(data["magnitudes"].items(), key=lambda kv: -len(kv[0]))
-    return data
-
-
-@lru_cache(maxsize=4096)  # called per figure row; a corpus writes a few hundred distinct units
-def split_unit(unit_zh: str | None) -> tuple[float, str]:
-    """(multiplier, base unit) of a written unit: 亿元 → (1e8, 元); 万吨 → (1e4, 吨); ‰ → (0.1, ‰)."""
-    unit = to_simplified((unit_zh or "").strip())
-    table = _table()
-    if unit in table["per_mille"]:
-        return 0.1, unit
-    if "/" in unit:  # 件/万人: the magnitude is in the denominator, not on the value
-        return 1.0, unit
-    for prefix, mult in table["_prefixes"]:
-        if unit.startswith(prefix) and len(unit) > len(prefix):
-            return float(mult), unit[len(prefix):]
-    return 1.0, unit
+@lru_cache(maxsize=4096)  # called per distinct unit; a corpus writes a few hundred
+def parse_unit(unit_zh: str | None) -> tuple[Unit, str]:
+    """The extractor's reading of a written unit (Traditional folded to Simplified) and its base unit."""
+    text = to_simplified((unit_zh or "").strip())
+    match = UNIT_RE.fullmatch(text) if text else None
+    if match is None:
+        return NO_UNIT, text
+    unit, _ = match_unit(text, 0)
+    return unit, match.group("base") or ""
 
 
 @lru_cache(maxsize=4096)
 def canonical_unit(unit_zh: str | None, category: str) -> str:
-    _, base = split_unit(unit_zh)
-    table = _table()
-    if base in table["base_units"]:
-        found = table["base_units"][base]
-        if found != "position_or_count":
-            return found
-        return "position" if category == "rank" else "count"
-    if base == "" or category in ("rank", "rate"):
-        by_cat = table["canonical_by_category"].get(category)
-        if by_cat:
-            return by_cat
-    if category == "amount_other" and base:
+    unit, base = parse_unit(unit_zh)
+    if unit.family == "money":
+        return CURRENCY_UNIT.get(base, "yuan")
+    if unit.family in FAMILY_UNIT:
+        return FAMILY_UNIT[unit.family]
+    if not base:
+        return UNWRITTEN_UNIT.get(category, DEFAULT_UNIT)
+    if category in CATEGORY_UNIT:
+        return CATEGORY_UNIT[category]
+    if category == "amount_other":
         return base  # physical quantities keep their base unit (吨, 公顷, 公里)
-    return table["default"]
+    return DEFAULT_UNIT
 
 
 def multiplier(unit_zh: str | None) -> float:
-    return split_unit(unit_zh)[0]
+    """value_canonical / value for a written unit: 亿元 → 1e8, bare 万 → 1e4, ‰ → 0.1."""
+    unit, _ = parse_unit(unit_zh)
+    return canonical(1.0, unit)

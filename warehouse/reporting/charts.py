@@ -17,7 +17,8 @@ from warehouse.reporting.display import Scale, format_value, scale_for
 ATTAINED_STYLE = {
     "yes": ("#2ca02c", "目标已达成"),
     "no": ("#d62728", "目标未达成"),
-    "not yet known": ("#7f7f7f", "目标（尚无结论）"),
+    "pending": ("#7f7f7f", "目标（尚无结论）"),
+    "undated": ("#7f7f7f", "目标（未定年份）"),
 }
 QUALIFIER_SIGN = {"at_least": "≥", "more_than": ">", "at_most": "≤", "approx": "≈", "range": "≥", "decrease": ""}
 CJK_FONT_STACK = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
@@ -187,7 +188,7 @@ def plotly_figure(spec: ChartSpec) -> dict:
     shapes, annotations = [], []
     for t in spec.targets:
         if t.year is None:
-            colour, _ = ATTAINED_STYLE.get(t.attained, ATTAINED_STYLE["not yet known"])
+            colour, _ = ATTAINED_STYLE.get(t.attained, ATTAINED_STYLE["pending"])
             shapes.append({"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": t.value,
                            "y1": t.value, "line": {"dash": "dot", "color": colour, "width": 1}})
             annotations.append({"text": t.caption, "hovertext": _stated_by(t),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -10,26 +10,32 @@ import polars as pl
 
 from warehouse.io import connect
 from warehouse.locking import db_lock_path, hold
-from warehouse.reporting.quality import CheckSummary, check_summary_from
+from warehouse.reporting.quality import CheckSummary, CoverageRow, check_summary_from, metric_coverage_from
 
-REQUIRED_VIEWS = ("metric_series", "target_progress", "series_figure")
+REQUIRED_VIEWS = ("metric_series", "target_progress", "undated_targets", "series_figure")
 
+# The charts follow the catalogued series; series grouped by metric_key alone stay in metric_series for SQL.
 SERIES_SQL = """
 SELECT region_zh, metric_id, name_zh, category, unit, year, value, source_count, figure_count,
        min_value, max_value, conflict, yoy_change, yoy_change_pct
-FROM metric_series ORDER BY region_zh, metric_id, year
+FROM metric_series WHERE catalogued ORDER BY region_zh, metric_id, year
 """
 
+# Dated targets with their verdict (target_progress), then the undated ones (attained 'undated').
 TARGETS_SQL = """
-SELECT figure_id, file, region_zh, metric_id, metric_zh, category, period, target_year, target_value,
-       target_value_max, target_qualifier, unit, latest_actual_year, latest_actual_value, attained, quote
-FROM target_progress ORDER BY region_zh, metric_id NULLS LAST, target_year NULLS LAST, figure_id
+SELECT figure_id, file, region_zh, metric_id, metric_key, metric_zh, category, period, target_year, target_value,
+       target_value_max, target_qualifier, unit, actual_year, actual_value, latest_actual_year, latest_actual_value,
+       attained, quote
+FROM (SELECT * EXCLUDE (doc_id, series_key) FROM target_progress
+      UNION ALL BY NAME
+      SELECT * EXCLUDE (doc_id, series_key), 'undated' AS attained FROM undated_targets)
+ORDER BY region_zh, metric_id NULLS LAST, target_year NULLS LAST, figure_id
 """
 
 # The latest year of each region × metric, with one figure stating the chosen value: its sentence and document.
 LATEST_SQL = """
 WITH latest AS (
-    SELECT * FROM metric_series
+    SELECT * FROM metric_series WHERE catalogued
     QUALIFY row_number() OVER (PARTITION BY region_zh, metric_id ORDER BY year DESC) = 1
 )
 SELECT l.region_zh, l.metric_id, l.name_zh, l.category, l.unit, l.year, l.value, l.source_count, l.conflict,
@@ -82,6 +88,7 @@ class ReportData:
     rejected: pl.DataFrame
     load_runs: pl.DataFrame     # newest first
     counts: dict[str, int]
+    coverage: list[CoverageRow] = field(default_factory=list)   # per category, the figures with a metric_id
     checks: CheckSummary | None = None     # None: the suites were not run for this report
 
     @property
@@ -114,6 +121,7 @@ def read_report_data_from(con: duckdb.DuckDBPyConnection, db_path: str | Path = 
         rejected=_frame(con, REJECTED_SQL),
         load_runs=_frame(con, LOAD_RUNS_SQL),
         counts={**counts, "series_points": series.height, "targets": targets.height},
+        coverage=metric_coverage_from(con),
     )
 
 

@@ -79,3 +79,43 @@ def summarise_evaluations(evaluations) -> CheckSummary:
     order = {"FAIL": 0, "PASS": 2}
     rows.sort(key=lambda r: (order[r.status], r.table, r.suite))
     return CheckSummary(rows)
+
+
+# ---- metric coverage: per category, the share of active figures that carry a catalogue metric_id ----------
+METRIC_COVERAGE_SQL = """
+SELECT category, count(*) AS figures, count(metric_id) AS with_metric_id
+FROM fact_figure WHERE retired_at IS NULL GROUP BY category ORDER BY category
+"""
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    category: str
+    figures: int
+    with_metric_id: int
+
+    @property
+    def share(self) -> float:
+        return self.with_metric_id / self.figures if self.figures else 0.0
+
+
+def metric_coverage_from(con: duckdb.DuckDBPyConnection) -> list[CoverageRow]:
+    return [CoverageRow(c, int(n), int(m)) for c, n, m in con.execute(METRIC_COVERAGE_SQL).fetchall()]
+
+
+def metric_coverage(db_path: str | Path, lock_timeout: float = 30.0) -> list[CoverageRow]:
+    """metric_coverage_from on a read-only connection, holding the warehouse lock."""
+    from warehouse.io import connect
+    from warehouse.locking import db_lock_path, hold
+
+    with hold(db_lock_path(db_path), lock_timeout, "read the metric coverage"):
+        con = connect(db_path, read_only=True)
+        try:
+            return metric_coverage_from(con)
+        finally:
+            con.close()
+
+
+def coverage_lines(rows: list[CoverageRow]) -> list[str]:
+    """One line per category: `metric_id coverage  gdp: 41 of 45 (91.1%)`."""
+    return [f"metric_id coverage  {r.category}: {r.with_metric_id} of {r.figures} ({100 * r.share:.1f}%)" for r in rows]
