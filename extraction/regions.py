@@ -312,7 +312,8 @@ def lookup(name: str, year: int | None = None) -> RegionInfo | None:
 def gazetteer_rows(unique_names: bool = False) -> list[dict]:
     """Every division of the gazetteer (current and former names), for ``dim_region``.
 
-    Keys: region_zh, level, parent, province, code (None for most former names). Rows come in a
+    Keys: region_zh, level, parent, province, code (None for most former names). The first row is the
+    country (全国, level `country`). Rows come in a
     fixed order: current before former, provinces, prefectures, then counties/districts, each by
     code -- so parents precede children, and for a name shared by several divisions (龙华区 in
     Shenzhen and Haikou, 鼓楼区 x4, 城区 x5) the first row is the reading :func:`lookup` gives.
@@ -322,7 +323,10 @@ def gazetteer_rows(unique_names: bool = False) -> list[dict]:
     g = _gaz()
     ents = sorted((g.ents[i] for i in g.order),
                   key=lambda e: (e.status != "current", e.depth, e.code or "999999", e.id))
-    rows, seen = [], set()
+    # the country first: the region of a document about 全国 (我国…), above every province
+    rows = [{"region_zh": NATIONAL.name, "level": NATIONAL.level, "parent": None, "province": NATIONAL.province,
+             "code": NATIONAL.code}]
+    seen = {NATIONAL.name}
     for e in ents:
         if unique_names:
             if e.name in seen:

@@ -323,7 +323,8 @@ def test_gazetteer_rows_shape():
     rows = gazetteer_rows()
     assert len(rows) > 3000
     assert all(set(r) == {"region_zh", "level", "parent", "province", "code"} for r in rows)
-    assert {r["level"] for r in rows} == {"province", "prefecture", "county", "district"}
+    assert {r["level"] for r in rows} == {"country", "province", "prefecture", "county", "district"}
+    assert rows[0]["region_zh"] == "全国" and rows[0]["level"] == "country"  # the region of 我国… documents
     provinces = [r for r in rows if r["level"] == "province"]
     assert len(provinces) == 31  # mainland provinces, autonomous regions and municipalities
     keys = [(r["region_zh"], r["parent"]) for r in rows]
@@ -331,7 +332,7 @@ def test_gazetteer_rows_shape():
     seen = set()
     for r in rows:  # parents come before their children
         assert r["parent"] is None or r["parent"] in seen
-        assert r["province"] in seen or r["province"] == r["region_zh"]
+        assert r["province"] in seen or r["province"] == r["region_zh"] or r["level"] == "country"
         seen.add(r["region_zh"])
     # the first row of a shared name is the reading lookup() gives
     first = {}

@@ -2,12 +2,14 @@
 -- the series and target views rebuilt on them. Rows loaded before this migration keep NULL in the new
 -- columns until their document is extracted again.
 
+COMMENT ON COLUMN dim_region.level IS 'country (全国, the region of a document about the whole country) / province / prefecture / county / district';
+
 ALTER TABLE fact_figure ADD COLUMN IF NOT EXISTS period_basis VARCHAR;
 ALTER TABLE fact_figure ADD COLUMN IF NOT EXISTS region_basis VARCHAR;
 ALTER TABLE fact_figure ADD COLUMN IF NOT EXISTS kind_basis VARCHAR;
 ALTER TABLE fact_figure ADD COLUMN IF NOT EXISTS metric_key VARCHAR;
 
-COMMENT ON COLUMN fact_figure.period_basis IS 'where the period was read (extraction.models.BASES): clause / sentence / paragraph = the figure''s own cue; section = the goals/review section or plan horizon; title / opening / dateline / url = the document context; manifest = a raw/manifest.csv correction; default = no evidence';
+COMMENT ON COLUMN fact_figure.period_basis IS 'where the period was read (extraction.models.BASES): clause / sentence / paragraph = the figure''s own cue; section = the goals section the figure sits in; title / opening / body / dateline / url = the document context; manifest = a raw/manifest.csv correction; default = no evidence';
 COMMENT ON COLUMN fact_figure.region_basis IS 'where region_zh was read; same vocabulary as period_basis';
 COMMENT ON COLUMN fact_figure.kind_basis IS 'where kind (actual/target) was read; same vocabulary as period_basis';
 COMMENT ON COLUMN fact_figure.metric_key IS 'normalised key of metric_zh (warehouse/metrics.py metric_key_for): Simplified, no scope/verb/year/region words, one spelling per synonym (warehouse/metric_synonyms.yaml); growth rates end in 增长';
