@@ -54,6 +54,11 @@ def _first(rule_set, *texts) -> str | None:
     return None
 
 
+def names_counted(phrase: str) -> bool:
+    """Does the phrase name a kind of thing the count categories count (名牌, 标准, 质量奖, 认证 …)?"""
+    return _first(_COUNT, phrase) is not None
+
+
 def is_growth(lead: str) -> bool:
     """增长8.8%, 比上年提高2.6个百分点: a change over time right before the number."""
     return bool(_GROWTH.search(lead))

@@ -281,7 +281,10 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
     right_ok = metrics.is_substantive(norm[rs:re_])
     q_start, q_end = min(m.start, ls if left_ok else m.start), m.end
     inherited = False
-    if number_first and right_ok and (not left_ok or m.unit.family in ("count",) and le - ls <= 3):
+    # 5个省级品牌: the noun after a count is its metric when the phrase before it names no counted thing
+    right_names = m.unit.family == "count" and number_first and right_ok and categories.names_counted(norm[rs:re_]) \
+        and not categories.names_counted(norm[ls:le])
+    if number_first and right_ok and (not left_ok or m.unit.family in ("count",) and le - ls <= 3 or right_names):
         ms, me = rs, re_
         q_start, q_end = m.start, max(m.end, re_)
     elif left_ok:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 
+from extraction.lexicon_loader import load
 from extraction.mentions import Mention
 from extraction.units import NO_UNIT, unit_from_text
 
+_VALUE_COLUMNS = set(load("tables")["value_columns"])
+_INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # 绝 对 数: typesetting, not words
 # a whole line with at least two pipes; anchored at line starts so that a line without them costs one
 # pass, not one pass per starting character
 _LINE = re.compile(r"^[^\n|]*\|[^\n|]*\|[^\n]*", re.M)
@@ -47,8 +50,10 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
             prev_s = cells[i - 1][0] + (len(cells[i - 1][2]) - len(cells[i - 1][2].lstrip()))
             mention = Mention(ns, ne, float(num.group(1)), None, unit, None, "exact",
                               implied_unit=unit.text, kind_hint="table", start=prev_s)
-            label_core = label.split(":")[-1].strip()
-            col_core = _HEADER_UNIT.sub("", col).strip()
+            label_core = _INNER_SPACE.sub("", label.split(":")[-1].strip())
+            col_core = _INNER_SPACE.sub("", _HEADER_UNIT.sub("", col).strip())
+            if col_core in _VALUE_COLUMNS:
+                col_core = ""
             mention.extras["metric"] = label_core + col_core
             mention.extras["column"] = col_core  # the column's words read as the lead (比上年增长)
             out.append(mention)
