@@ -2,6 +2,7 @@
 ranks, and the few Chinese-numeral forms that are figures (六次蝉联, 两个标准, 千亿级, 零事故)."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -66,6 +67,8 @@ def scan(norm: str, mask: bytearray) -> list[Mention]:
     taken = bytearray(len(norm))
 
     def add(m: Mention) -> None:
+        if not math.isfinite(m.value) or (m.value_max is not None and not math.isfinite(m.value_max)):
+            return  # a number beyond a double (400 digits parse as inf) is not a figure
         out.append(m)
         taken[m.num_start:m.end] = b"\x01" * (m.end - m.num_start)
 

@@ -1,6 +1,7 @@
 """Pipe-delimited tables whose units live in the header row: 「指标 | 年末数(人) | 比重(%) |」."""
 from __future__ import annotations
 
+import math
 import re
 
 from extraction.mentions import Mention
@@ -44,7 +45,10 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
             num = _NUMBER.match(t)
             ns, ne = s + num.start(1), s + num.end(1)
             prev_s = cells[i - 1][0] + (len(cells[i - 1][2]) - len(cells[i - 1][2].lstrip()))
-            mention = Mention(ns, ne, float(num.group(1)), None, unit, None, "exact",
+            value = float(num.group(1))
+            if not math.isfinite(value):  # beyond a double (400 digits): not a figure
+                continue
+            mention = Mention(ns, ne, value, None, unit, None, "exact",
                               implied_unit=unit.text, kind_hint="table", start=prev_s)
             label_core = label.split(":")[-1].strip()
             col_core = _HEADER_UNIT.sub("", col).strip()

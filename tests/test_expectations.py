@@ -67,6 +67,10 @@ FIGURE_CASES = [
     (suites.QUOTE_NOT_EMPTY, {"quote": ""}),
     (suites.QUOTE_EQUALS_RAW_TEXT, {"quote": "实现地区生产总值6000亿元"}),
     (suites.VALUE_CANONICAL_EQUALS_VALUE_TIMES_MULTIPLIER, {"value_canonical": 5000e4}),
+    (suites.VALUE_CANONICAL_FINITE, {"value": float("inf"), "value_canonical": float("inf")}),
+    (suites.VALUE_MAX_CANONICAL_FINITE, {"value_max": float("inf"), "value_max_canonical": float("inf"),
+                                         "qualifier": "range"}),
+    (suites.VALUE_CANONICAL_NOT_NAN, {"value_canonical": float("nan")}),
 ]
 
 
