@@ -162,3 +162,4 @@ QUARANTINE_INTEGRITY_RULES = [_unique(QUARANTINE_KEY_UNIQUE, ["figure_id", "expe
 SERIES_RULES: list[Rule] = [Rule(CONFLICT_SHARE_UNDER_THRESHOLD, WARN, "ExpectColumnMeanToBeBetween",
                      {"column": "conflict_flag", "min_value": 0, "max_value": CONFLICT_SHARE_MAX},
                      f"At most {CONFLICT_SHARE_MAX:.0%} of metric_series rows have conflicting sources.")]
+

@@ -118,8 +118,9 @@ def test_second_load_and_queries_during_a_load_wait_or_say_why(warehouse_copy):
     started = time.monotonic()
 
     refused = qcity("load", "--raw", str(raw), "--db", str(db), "--wait", "0")
-    assert refused.returncode == 1
-    assert "Another load is running" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.returncode == 4, refused.stderr
+    assert "busy: start a load" in refused.stderr and "(qcity load)" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr, refused.stderr
 
     busy = qcity("sql", "SELECT count(*) FROM dim_document", "--db", str(db), "--wait", "0.5")
     assert busy.returncode == 1
