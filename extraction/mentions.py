@@ -2,13 +2,12 @@
 ranks, and the few Chinese-numeral forms that are figures (六次蝉联, 两个标准, 千亿级, 零事故)."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load
-from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic
+from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic, representable
 from extraction.qualifiers import RANGE_SEP, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, inner_approx, match_unit
 
@@ -67,7 +66,7 @@ def scan(norm: str, mask: bytearray) -> list[Mention]:
     taken = bytearray(len(norm))
 
     def add(m: Mention) -> None:
-        if not math.isfinite(m.value) or (m.value_max is not None and not math.isfinite(m.value_max)):
+        if not (representable(m.value) and representable(m.value_max)):
             return  # a number beyond a double (400 digits parse as inf) is not a figure
         out.append(m)
         taken[m.num_start:m.end] = b"\x01" * (m.end - m.num_start)

@@ -1,6 +1,8 @@
 """Numbers as written: Arabic (thousands separators, decimals) and Chinese numerals."""
 from __future__ import annotations
 
+import math
+
 from extraction.lexicon_loader import compile_guarded, load
 
 try:
@@ -21,8 +23,17 @@ CN_NUMBER = f"[{CN_CHARS}]{{1,{CN_NUMBER_MAX_CHARS}}}"
 ARABIC_RE = compile_guarded(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
 
 
+# Above this a number has no finite canonical value (× a unit up to 万亿, 1e12; a double ends at 1.8e308).
+MAX_REPRESENTABLE = 1e290
+
+
+def representable(value: float | None) -> bool:
+    """A number a figure can hold: finite, and finite once scaled to its canonical unit (None: no number)."""
+    return value is None or (math.isfinite(value) and abs(value) <= MAX_REPRESENTABLE)
+
+
 def parse_arabic(text: str) -> float:
-    """The number written; inf for one beyond a double (400 digits): callers keep only finite values."""
+    """The number written; inf for one beyond a double (400 digits): callers keep representable values only."""
     return float(text.replace(",", ""))
 
 

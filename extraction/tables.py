@@ -1,10 +1,10 @@
 """Pipe-delimited tables whose units live in the header row: 「指标 | 年末数(人) | 比重(%) |」."""
 from __future__ import annotations
 
-import math
 import re
 
 from extraction.mentions import Mention
+from extraction.numerals import representable
 from extraction.units import NO_UNIT, unit_from_text
 
 # a whole line with at least two pipes; anchored at line starts so that a line without them costs one
@@ -46,7 +46,7 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
             ns, ne = s + num.start(1), s + num.end(1)
             prev_s = cells[i - 1][0] + (len(cells[i - 1][2]) - len(cells[i - 1][2].lstrip()))
             value = float(num.group(1))
-            if not math.isfinite(value):  # beyond a double (400 digits): not a figure
+            if not representable(value):  # beyond a double (400 digits): not a figure
                 continue
             mention = Mention(ns, ne, value, None, unit, None, "exact",
                               implied_unit=unit.text, kind_hint="table", start=prev_s)

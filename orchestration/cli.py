@@ -48,8 +48,10 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, only_fi
         click.echo(f"qcity load: {exc}", err=True)
         sys.exit(EXIT_BUSY)
     except LoadInterrupted as exc:
-        click.echo(f"qcity load: stopped by {signal.Signals(exc.signum).name}; rolled back, nothing of this load "
-                   "was written", err=True)
+        name = signal.Signals(exc.signum).name
+        click.echo(f"qcity load: stopped by {name} after the load committed; its checks or report did not run"
+                   if exc.committed else f"qcity load: stopped by {name}; rolled back, nothing of this load was written",
+                   err=True)
         sys.exit(exc.exit_status)
     run = outcome.last_run
     click.echo(f"qcity load → {db_path}")

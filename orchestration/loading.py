@@ -7,7 +7,9 @@ the outcome says which signal. `wait_seconds` bounds every lock the load takes.
 from __future__ import annotations
 
 import os
+import select
 import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,9 +32,10 @@ ABORT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 class LoadInterrupted(KeyboardInterrupt):
     """SIGTERM or SIGINT stopped the load; nothing of it was written."""
 
-    def __init__(self, signum: int):
+    def __init__(self, signum: int, committed: bool = False):
         super().__init__(signum)
         self.signum = signum
+        self.committed = committed  # the signal came after the load's transaction (during checks or the report)
 
     @property
     def exit_status(self) -> int:
@@ -67,8 +70,8 @@ def _instance() -> DagsterInstance:
 
 def load_run_config(log_level: str = "INFO", only_files: list[str] | None = None) -> dict:
     config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    if only_files is not None:
-        config["ops"] = {"figures": {"config": {"only_files": list(only_files)}}}
+    if only_files is not None:  # `--only`: retry just these (not the other unloaded documents)
+        config["ops"] = {"figures": {"config": {"only_files": list(only_files), "pick_up_unloaded": False}}}
     return config
 
 
@@ -82,36 +85,62 @@ def load_definitions(db_path: str, raw_path: str, wait_seconds: float) -> Defini
 
 @contextmanager
 def _abort_on_signals() -> Iterator[list[int]]:
-    """SIGTERM/SIGINT raise LoadInterrupted. While the job runs Dagster installs its own handler (it raises
-    inside the running step); the wakeup fd still records which signal came, for the exit status."""
+    """SIGTERM/SIGINT abort the load; the list holds the signal that did.
+
+    Outside the job, the signal raises LoadInterrupted. While the job runs, Dagster's own handler is in
+    place: it raises inside the running step (the transaction rolls back, the workers end) — but Dagster
+    retries an interrupted step under its retry policy, and only an interrupt between steps ends the run.
+    So a watchdog thread learns of the signal from the wakeup fd (which sees every signal, whoever handles
+    it) and interrupts the process again every half second until the job is over."""
     received: list[int] = []
+    stop = threading.Event()
 
     def handler(signum, frame):
         received.append(signum)
-        raise LoadInterrupted(signum)
+        raise LoadInterrupted(received[0])
+
+    def watch() -> None:
+        while not stop.is_set():
+            if select.select([read_fd], [], [], 0.2)[0]:
+                signals = [s for s in os.read(read_fd, 64) if s in ABORT_SIGNALS]
+                if signals and not received:
+                    received.append(signals[0])
+            if received and not stop.wait(0.5):
+                os.kill(os.getpid(), signal.SIGINT)
 
     read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
     os.set_blocking(write_fd, False)
     previous = {s: signal.signal(s, handler) for s in ABORT_SIGNALS}
     previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    watchdog = threading.Thread(target=watch, name="qcity-load-signals", daemon=True)
+    watchdog.start()
     try:
         yield received
     finally:
+        stop.set()
+        watchdog.join()
         signal.set_wakeup_fd(previous_fd)
-        try:
-            received.extend(b for b in os.read(read_fd, 64) if b in ABORT_SIGNALS)
-        except BlockingIOError:
-            pass
         os.close(read_fd)
         os.close(write_fd)
         for s, h in previous.items():
             signal.signal(s, h)
 
 
-def _raise_if_signalled(received: list[int]) -> None:
+def _raise_if_signalled(received: list[int], db_path: str, run_id: str) -> None:
     if received:
-        raise LoadInterrupted(received[0])
+        raise LoadInterrupted(received[0], committed=_run_committed(db_path, run_id))
+
+
+def _run_committed(db_path: str, run_id: str) -> bool:
+    try:
+        with hold(db_lock_path(db_path), 5, "read the load's outcome", announce=None):
+            con = connect(db_path, read_only=True)
+            try:
+                return bool(con.execute("SELECT count(*) FROM load_runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
+            finally:
+                con.close()
+    except Exception:  # busy or unreadable: say what is certain (the transaction is all or nothing)
+        return False
 
 
 def wait_for_the_file(db_path: str, wait_seconds: float) -> None:
@@ -148,7 +177,7 @@ def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level
                 result = job.execute_in_process(
                     run_config=load_run_config(log_level, only_files), instance=instance, raise_on_error=False)
                 evaluations = result.get_asset_check_evaluations()
-            _raise_if_signalled(received)
+            _raise_if_signalled(received, db_path, result.run_id)
             outcome = LoadOutcome(success=result.success, run_id=result.run_id)
             outcome.checks_passed = sum(1 for e in evaluations if e.passed)
             outcome.failed_checks = [e.check_name for e in evaluations if not e.passed]
