@@ -2,7 +2,6 @@
 CLI on real DuckDB files, and the extraction batch with real documents."""
 from __future__ import annotations
 
-import codecs
 import os
 import shutil
 import subprocess
