@@ -24,13 +24,21 @@ class FiguresConfig(Config):
         description="Extract only these raw/ files (the sensor's added/changed files, or `qcity load --only`). "
                     "Unset: every new or changed document. Removed files are retired either way.",
     )
+    pick_up_unloaded: bool = Field(
+        default=True,
+        description="With only_files: also extract the other new or changed documents (left unloaded by an earlier "
+                    "run that failed), so that a sensor run catches up. `qcity load --only` sets it false.",
+    )
 
 
-def restrict_plan(plan: io.LoadPlan, only_files: list[str] | None) -> tuple[io.LoadPlan, list[str]]:
+def restrict_plan(plan: io.LoadPlan, only_files: list[str] | None,
+                  pick_up_unloaded: bool = False) -> tuple[io.LoadPlan, list[str]]:
     """The plan limited to `only_files` (other new/changed documents wait for a later run), and the
-    requested files that are neither new nor changed. None: the plan unchanged."""
+    requested files that are neither new nor changed. None, or `pick_up_unloaded`: the plan unchanged."""
     if only_files is None:
         return plan, []
+    if pick_up_unloaded:
+        return plan, sorted(set(only_files) - {d.file for d in plan.to_extract})
     wanted = set(only_files)
     restricted = dataclasses.replace(
         plan,
@@ -47,7 +55,13 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, raw_documents
             warehouse: WarehouseResource) -> LoadBatch:
     with warehouse.read() as con:
         active = io.active_documents(con) if con is not None else {}
-    plan, idle = restrict_plan(io.plan_load(active, raw_documents, EXTRACTOR_VERSION), config.only_files)
+    plan, idle = restrict_plan(io.plan_load(active, raw_documents, EXTRACTOR_VERSION), config.only_files,
+                               config.pick_up_unloaded)
+    if config.only_files is not None and config.pick_up_unloaded:
+        unlisted = sorted({d.file for d in plan.to_extract} - set(config.only_files))
+        if unlisted:
+            context.log.warning(f"also extracting {len(unlisted)} new or changed documents an earlier run left "
+                                f"unloaded: {', '.join(unlisted[:10])}{' …' if len(unlisted) > 10 else ''}")
     for file in idle:
         context.log.warning(f"--only {file}: not a new or changed readable document in raw/; nothing to extract")
     started = time.perf_counter()

@@ -17,7 +17,7 @@ def raw_documents(context: AssetExecutionContext, raw_folder: RawFolderResource)
     for r in scan.rejected:
         context.log.warning(f"rejected {r.file}: {r.reason}")
     for p in scan.manifest_problems:
-        context.log.warning(f"manifest line {p.line} ({p.file}): {p.reason} — row skipped")
+        context.log.warning(f"manifest line {p.line} ({p.file}): {p.reason}" + (" — row skipped" if p.line > 0 else ""))
     context.log.info(
         f"ingest: {len(scan.documents)} documents read, {len(scan.rejected)} rejected, "
         f"{len(scan.manifest_problems)} manifest problems in {time.perf_counter() - started:.2f}s"

@@ -1,13 +1,13 @@
-"""Row-level expectations decide which figures are quarantined instead of loaded."""
+"""Row-level and subject-fact expectations decide which figures are quarantined instead of loaded."""
 from __future__ import annotations
 
 from functools import lru_cache
 
 import polars as pl
 
-from expectations.frames import figure_rule_chunks
+from expectations.frames import COUNT_TABLES, batch_subject_frames, figure_rule_chunks
 from expectations.runner import ERROR, failing_indices
-from expectations.suites import FIGURE_ROW_RULES
+from expectations.suites import COUNT_RULES, FIGURE_ROW_RULES, GDP_RULES, REVENUE_RULES
 
 QUARANTINE_RULES = [r for r in FIGURE_ROW_RULES if r.severity == ERROR]
 
@@ -38,3 +38,46 @@ def split_quarantine(clean: pl.DataFrame, raw_texts: dict[str, str],
     rows = clean[positions].to_dicts()   # only the failing rows become Python dicts (the batch may hold 300,000)
     kept = clean.with_row_index("_row").filter(~pl.col("_row").is_in(positions)).drop("_row")
     return kept, [(row, failed[i]) for row, i in zip(rows, positions)]
+
+
+# The subject-fact rules (GDP magnitude and parts, revenue ≤ GDP, whole counts) on what the load would write.
+SUBJECT_FACT_RULES = (("fact_gdp", GDP_RULES), ("fact_revenue", REVENUE_RULES),
+                      *((table, COUNT_RULES) for table in COUNT_TABLES))
+# Setting a figure aside can change another's yardstick (a GDP total of 9.99e14 yuan hid a part above the
+# next largest total): the rules run again on what is kept, a few rounds at most.
+SUBJECT_FACT_ROUNDS = 3
+
+
+def split_subject_quarantine(clean: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[dict, str]]]:
+    """(figures whose subject-fact rows pass every subject-fact rule, [(failing figure row, rule)]).
+
+    A figure that fails (「地区生产总值9999999亿元」, a 第二产业 above its GDP) is set aside, not its document,
+    and not the load: the document's other figures and the other documents load."""
+    quarantined: list[tuple[dict, str]] = []
+    for _ in range(SUBJECT_FACT_ROUNDS):
+        if clean.is_empty():
+            break
+        subject = batch_subject_frames(clean)
+        failing: dict[str, str] = {}  # figure_id → the first rule its subject row failed
+        for table, rules in SUBJECT_FACT_RULES:
+            frame = subject.get(table)
+            if frame is None or frame.is_empty():
+                continue
+            by_rule = failing_indices(frame, rules, f"figures_clean_{table}")
+            for rule in rules:
+                for figure_id in frame["figure_id"].gather(by_rule.get(rule.name, [])).to_list():
+                    failing.setdefault(figure_id, rule.name)
+        if not failing:
+            break
+        set_aside = clean["figure_id"].is_in(list(failing))
+        quarantined += [(row, failing[row["figure_id"]]) for row in clean.filter(set_aside).to_dicts()]
+        clean = clean.filter(~set_aside)
+    return clean, quarantined
+
+
+def rule_severity(rule_name: str) -> str:
+    """The severity of a named rule; ERROR for a name no suite has (a rule since renamed: assume it blocks)."""
+    for rule in (*FIGURE_ROW_RULES, *GDP_RULES, *REVENUE_RULES, *COUNT_RULES):
+        if rule.name == rule_name:
+            return rule.severity
+    return ERROR

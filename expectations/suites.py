@@ -20,6 +20,9 @@ COUNT_INTEGER_TOLERANCE = 1e-6
 # Share of metric_series rows whose sources disagree above which the analysts get a WARN.
 CONFLICT_SHARE_MAX = 0.2
 
+# The largest finite double: a value outside ±this is ±inf (a number beyond a double, or an overflowing multiplier).
+FINITE_MAX = 1.7976931348623157e308
+
 COUNT_CATEGORIES = ("certification_count", "standard_count", "brand_count", "award_count", "count_other")
 
 
@@ -57,8 +60,18 @@ REGION_IN_DIM_REGION = "region_in_dim_region"
 QUOTE_NOT_EMPTY = "quote_not_empty"
 QUOTE_EQUALS_RAW_TEXT = "quote_equals_raw_text_at_offsets"
 VALUE_CANONICAL_EQUALS_VALUE_TIMES_MULTIPLIER = "value_canonical_equals_value_times_multiplier"
+VALUE_CANONICAL_FINITE = "value_canonical_finite"
+VALUE_MAX_CANONICAL_FINITE = "value_max_canonical_finite"
+VALUE_CANONICAL_NOT_NAN = "value_canonical_not_nan"
 
 FIGURE_ROW_RULES: list[Rule] = [
+    # Non-finite numbers first: a row is filed under the first rule it fails, and ±inf or NaN is the cause.
+    # GX treats NaN as missing (a between rule skips it), so NaN is caught by a not-null rule.
+    _between(VALUE_CANONICAL_FINITE, ERROR, "value_canonical", -FINITE_MAX, FINITE_MAX, None,
+             "value_canonical is a finite number (not ±inf)."),
+    _between(VALUE_MAX_CANONICAL_FINITE, ERROR, "value_max_canonical", -FINITE_MAX, FINITE_MAX, None,
+             "value_max_canonical, when set, is a finite number (not ±inf)."),
+    _not_null(VALUE_CANONICAL_NOT_NAN, ERROR, "value_canonical", "value_canonical is a number (not NaN)."),
     _between(RATE_PERCENT_WITHIN_0_100, ERROR, "value_canonical", 0, 100,
              'category == "rate" and unit_canonical == "percent"', "A rate in percent lies within 0–100."),
     _between(GROWTH_RATE_WITHIN_BOUNDS, ERROR, "value_canonical", GROWTH_MIN, GROWTH_MAX,
@@ -152,3 +165,4 @@ QUARANTINE_INTEGRITY_RULES = [_unique(QUARANTINE_KEY_UNIQUE, ["figure_id", "expe
 SERIES_RULES: list[Rule] = [Rule(CONFLICT_SHARE_UNDER_THRESHOLD, WARN, "ExpectColumnMeanToBeBetween",
                      {"column": "conflict_flag", "min_value": 0, "max_value": CONFLICT_SHARE_MAX},
                      f"At most {CONFLICT_SHARE_MAX:.0%} of metric_series rows have conflicting sources.")]
+

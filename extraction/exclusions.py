@@ -14,22 +14,26 @@ _FURNITURE = re.compile(rf"^[\s?]*(?:{alternation(_CFG['furniture_lines'])})")
 _TEASER = re.compile(_CFG["teaser_line_end"])
 _THRESHOLD_LEAD = re.compile(rf"(?:{alternation(_CFG['threshold_lead'])})$")
 _LINE = re.compile(r"[^\n]*")
-_TAIL = re.compile(rf"^[\s?]*(?:{alternation(_CFG['furniture_tail'])})", re.M)
+# Matched per line: a multi-line `^[\s?]*` over the whole text rescans every following blank line from each
+# line start (quadratic in "\n" * 100000).
+_TAIL = re.compile(rf"[\s?]*(?:{alternation(_CFG['furniture_tail'])})")
 _THRESHOLD_WINDOW = int(_CFG["threshold_window"])
 _CLAUSE_DELIMITER = re.compile(r"[,。;:!?\n]")
 _THRESHOLD_TAIL = re.compile(r"(?:[、和及]?\s*[\d.]+\s*[万亿千]?元)*(以上)?的")
 
 
 def blocked_mask(norm: str) -> bytearray:
-    """1 for every character inside an excluded span or a page-furniture line."""
+    """1 for every character inside an excluded span or a page-furniture line. Linear in the text's length:
+    every pattern either starts at a bounded number of positions (a digit run's first digit) or is
+    matched once per line."""
     mask = bytearray(len(norm))
     for m in _SPANS.finditer(norm):
         mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
-    tail = _TAIL.search(norm)
-    if tail:
-        mask[tail.start():] = b"\x01" * (len(norm) - tail.start())
     for m in _LINE.finditer(norm):
         line = m.group(0)
+        if line and _TAIL.match(line):  # from the first furniture-tail line to the end: page furniture
+            mask[m.start():] = b"\x01" * (len(norm) - m.start())
+            break
         if line and (_FURNITURE.match(line) or _TEASER.search(line)):
             mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     return mask

@@ -7,6 +7,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from extraction.decoding import UndecodableDocument, decode_document
+
 MANIFEST_NAME = "manifest.csv"
 COLUMNS = ("file", "url", "title", "published", "region_zh", "year")  # region_zh, year: optional corrections
 
@@ -84,6 +86,17 @@ def parse_manifest(text: str) -> tuple[dict[str, ManifestEntry], list[ManifestPr
 
 
 def read_manifest(path: Path) -> tuple[dict[str, ManifestEntry], list[ManifestProblem]]:
+    """The manifest's rows and problems. It should be UTF-8; another text encoding is read with the
+    documents' own decoder and recorded as a problem; unreadable bytes are a problem and no metadata
+    (line 0: the whole file). Either way the documents load."""
     if not path.exists():
         return {}, []
-    return parse_manifest(path.read_text(encoding="utf-8-sig"))
+    try:
+        decoded = decode_document(path.read_bytes())
+    except UndecodableDocument as exc:
+        return {}, [ManifestProblem(0, MANIFEST_NAME, f"manifest is not readable text ({exc}); its metadata is ignored")]
+    entries, problems = parse_manifest(decoded.text)
+    if decoded.encoding not in ("utf_8", "utf_8_sig"):
+        problems.insert(0, ManifestProblem(
+            0, MANIFEST_NAME, f"manifest is {decoded.encoding}, not UTF-8: read as {decoded.encoding}; save it as UTF-8"))
+    return entries, problems

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load
-from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic
+from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic, representable
 from extraction.qualifiers import RANGE_SEP, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, inner_approx, match_unit
 
@@ -68,6 +68,8 @@ def scan(norm: str, mask: bytearray) -> list[Mention]:
     taken = bytearray(len(norm))
 
     def add(m: Mention) -> None:
+        if not (representable(m.value) and representable(m.value_max)):
+            return  # a number beyond a double (400 digits parse as inf) is not a figure
         out.append(m)
         taken[m.num_start:m.end] = b"\x01" * (m.end - m.num_start)
 

@@ -1,6 +1,8 @@
 """Numbers as written: Arabic (thousands separators, decimals) and Chinese numerals."""
 from __future__ import annotations
 
+import math
+
 from extraction.lexicon_loader import compile_guarded, load
 
 try:
@@ -13,12 +15,25 @@ _DIGITS: dict = _CFG["digits"]
 _UNITS: dict = _CFG["units"]
 
 CN_CHARS = "".join(_DIGITS) + "".join(_UNITS)
-CN_NUMBER = f"[{CN_CHARS}]+"
+# Bounded: the longest numeral a document writes (九千九百九十九万九千九百九十九) has 15 characters, and
+# an unbounded `+` makes every pattern built on it rescan a long run ("亿" * 50000) from each position.
+CN_NUMBER_MAX_CHARS = 24
+CN_NUMBER = f"[{CN_CHARS}]{{1,{CN_NUMBER_MAX_CHARS}}}"
 # An Arabic number: 1,234.5 or 1234.5 (not glued to another digit or decimal point).
 ARABIC_RE = compile_guarded(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
 
 
+# Above this a number has no finite canonical value (× a unit up to 万亿, 1e12; a double ends at 1.8e308).
+MAX_REPRESENTABLE = 1e290
+
+
+def representable(value: float | None) -> bool:
+    """A number a figure can hold: finite, and finite once scaled to its canonical unit (None: no number)."""
+    return value is None or (math.isfinite(value) and abs(value) <= MAX_REPRESENTABLE)
+
+
 def parse_arabic(text: str) -> float:
+    """The number written; inf for one beyond a double (400 digits): callers keep representable values only."""
     return float(text.replace(",", ""))
 
 

@@ -5,6 +5,7 @@ Nothing outside the raw folder is ever read: symlinks that resolve outside it ar
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,12 @@ class RawDocument:
     published: str = ""
     region_override: str = ""
     year_override: int | None = None
+
+    @property
+    def metadata_fingerprint(self) -> str:
+        """sha256 of the manifest metadata the extractor reads: a changed manifest row re-extracts the document."""
+        metadata = [self.url, self.title, self.published, self.region_override, self.year_override]
+        return hashlib.sha256(json.dumps(metadata, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ def list_raw_files(raw_dir: Path) -> list[str]:
     for root, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         folder = os.path.relpath(root, top)
+        # A symlinked directory is never walked, but it is listed, so that it is recorded as rejected.
+        linked = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        dirs[:] = [d for d in dirs if d not in linked]
+        files = files + linked
         for f in sorted(files):
             if f.startswith(".") or f == MANIFEST_NAME:
                 continue
@@ -70,6 +81,8 @@ def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYT
     path = os.path.join(raw_dir, name)
     if not _inside(path, resolved_root or raw_dir.resolve()):
         return RejectedDocument(name, "", 0, "path resolves outside raw/ (symlink or '..'); not read")
+    if os.path.isdir(path):
+        return RejectedDocument(name, "", 0, "a symlinked directory inside raw/: not followed (its files are read where they are)")
     if not os.path.isfile(path):
         return RejectedDocument(name, "", 0, "not a regular file")
     size = os.stat(path).st_size

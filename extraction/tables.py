@@ -5,6 +5,7 @@ import re
 
 from extraction.lexicon_loader import load
 from extraction.mentions import Mention
+from extraction.numerals import representable
 from extraction.units import NO_UNIT, unit_from_text
 
 _VALUE_COLUMNS = set(load("tables")["value_columns"])
@@ -48,7 +49,10 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
             num = _NUMBER.match(t)
             ns, ne = s + num.start(1), s + num.end(1)
             prev_s = cells[i - 1][0] + (len(cells[i - 1][2]) - len(cells[i - 1][2].lstrip()))
-            mention = Mention(ns, ne, float(num.group(1)), None, unit, None, "exact",
+            value = float(num.group(1))
+            if not representable(value):  # beyond a double (400 digits): not a figure
+                continue
+            mention = Mention(ns, ne, value, None, unit, None, "exact",
                               implied_unit=unit.text, kind_hint="table", start=prev_s)
             label_core = _INNER_SPACE.sub("", label.split(":")[-1].strip())
             col_core = _INNER_SPACE.sub("", _HEADER_UNIT.sub("", col).strip())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import signal
 import sys
 from pathlib import Path
 
@@ -15,16 +16,26 @@ def main() -> None:
     pass
 
 
-@main.command(help="Materialize the whole asset graph: raw/ → figures → DuckDB, then print a summary.")
+# Exit statuses of `qcity load` (README, Operations): a script can tell them apart.
+EXIT_LOADED = 0      # loaded; nothing set aside
+EXIT_FAILED = 1      # the load failed: nothing of it was written
+EXIT_SET_ASIDE = 3   # loaded, but something did not get in: quarantined figures, rejected files, manifest problems
+EXIT_BUSY = 4        # another load, query or DuckDB program held the warehouse longer than --wait
+# (2 is click's usage error; 130 / 143: stopped by SIGINT / SIGTERM, rolled back)
+
+
+@main.command(help="Materialize the whole asset graph: raw/ → figures → DuckDB, then print a summary. "
+                   "Exit 0 loaded, 1 failed, 3 loaded with figures quarantined or files rejected, 4 busy, "
+                   "130/143 stopped by SIGINT/SIGTERM.")
 @click.option("--raw", "raw_path", type=click.Path(file_okay=False), default=None, help="raw folder (default $QCITY_RAW or raw/)")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help="DuckDB file (default $QCITY_DB or warehouse/qcity.duckdb)")
-@click.option("--wait", "wait_seconds", type=float, default=300.0, show_default=True, help="seconds to wait for another running load")
-@click.option("--strict", is_flag=True, help="exit 1 when any document is rejected")
+@click.option("--wait", "wait_seconds", type=float, default=300.0, show_default=True,
+              help="seconds to wait for each lock (another load, a query, another DuckDB program)")
 @click.option("--only", "only_files", multiple=True, help="extract only this raw/ file (repeatable): retry one document")
 @click.option("--verbose", "-v", is_flag=True, help="show Dagster's full event log (DEBUG), not just the stage lines")
-def load(raw_path: str | None, db_path: str | None, wait_seconds: float, strict: bool, only_files: tuple[str, ...],
+def load(raw_path: str | None, db_path: str | None, wait_seconds: float, only_files: tuple[str, ...],
          verbose: bool) -> None:
-    from orchestration.loading import run_load
+    from orchestration.loading import LoadInterrupted, run_load
     from warehouse.locking import WarehouseBusy
 
     db_path = db_path or db_path_from_env()
@@ -34,7 +45,14 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, strict:
     try:
         outcome = run_load(db_path, raw_path, wait_seconds, "DEBUG" if verbose else "INFO", list(only_files) or None)
     except WarehouseBusy as exc:
-        raise click.ClickException(str(exc))
+        click.echo(f"qcity load: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+    except LoadInterrupted as exc:
+        name = signal.Signals(exc.signum).name
+        click.echo(f"qcity load: stopped by {name} after the load committed; its checks or report did not run"
+                   if exc.committed else f"qcity load: stopped by {name}; rolled back, nothing of this load was written",
+                   err=True)
+        sys.exit(exc.exit_status)
     run = outcome.last_run
     click.echo(f"qcity load → {db_path}")
     click.echo(f"  run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
@@ -49,14 +67,16 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, strict:
     click.echo("  rows: " + ", ".join(f"{t} {n}" for t, n in outcome.table_rows.items()))
     click.echo(f"  checks: {outcome.checks_passed} passed, {outcome.checks_failed} failed"
                + (f" ({', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""))
+    for rule, file, quote, value, unit, canonical in outcome.quarantined:
+        click.echo(f"  quarantined: {rule}: {file}: 「{quote}」 value {value:g} {unit or ''}"
+                   + (f" (canonical {canonical:g})" if canonical is not None else ""))
     for file, reason in outcome.open_rejects:
         click.echo(f"  rejected: {file}: {reason}")
     for line, file, reason in outcome.manifest_problems:
-        click.echo(f"  manifest line {line} ({file}): {reason}; row skipped")
+        click.echo(f"  manifest line {line} ({file}): {reason}" + ("; row skipped" if line > 0 else ""))
     if not outcome.success:
-        sys.exit(1)
-    if strict and outcome.open_rejects:
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
+    sys.exit(EXIT_SET_ASIDE if outcome.set_aside else EXIT_LOADED)
 
 
 @main.command(help="Run only the parser over files and/or folders; write the figure CSV (stdout without --out).")
@@ -105,31 +125,57 @@ def sql(query: str, db_path: str | None, fmt: str, wait_seconds: float, timeout_
     click.echo(render(columns, rows, fmt), nl=False)
 
 
-@main.command(help="Run the expectation suites against the warehouse; exit 1 when an ERROR expectation fails.")
+@main.command(help="Run the expectation suites against the warehouse and list the open quarantined figures and "
+                   "rejected documents; exit 1 when an ERROR expectation fails or an ERROR-rule quarantine is open.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--raw", "raw_path", type=click.Path(file_okay=False), default=None,
               help="raw folder, to compare quotes with the text (default $QCITY_RAW or raw/)")
 @click.option("--docs", "docs_dir", type=click.Path(file_okay=False), default=None,
               help="Data Docs folder (default $QCITY_GX_DOCS or out/gx_docs)")
-def check(db_path: str | None, raw_path: str | None, docs_dir: str | None) -> None:
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+def check(db_path: str | None, raw_path: str | None, docs_dir: str | None, wait_seconds: float) -> None:
     from expectations.docs import DocsRecorder
+    from expectations.quarantine import rule_severity
     from expectations.warehouse_checks import failed_errors, report_lines, run_warehouse_suites
-    from warehouse.locking import WarehouseBusy
+    from warehouse import io
+    from warehouse.locking import WarehouseBusy, db_lock_path, hold
     from warehouse.reporting.quality import coverage_lines, metric_coverage
 
+    db_path = db_path or db_path_from_env()
+    try:
+        with hold(db_lock_path(db_path), wait_seconds, "check the warehouse"):
+            con = io.connect(db_path, read_only=True)
+            try:
+                problem = io.completed_load_problem(con, db_path)
+                quarantined = [] if problem else con.execute(io.OPEN_QUARANTINE_SQL).fetchall()
+                rejects = [] if problem else con.execute(io.OPEN_REJECTS_SQL).fetchall()
+            finally:
+                con.close()
+    except (WarehouseBusy, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc))
+    if problem:
+        raise click.ClickException(problem)
     recorder = DocsRecorder()
     try:
-        outcomes = run_warehouse_suites(db_path or db_path_from_env(), raw_path or raw_path_from_env(), recorder=recorder)
+        outcomes = run_warehouse_suites(db_path, raw_path or raw_path_from_env(), recorder=recorder)
     except (WarehouseBusy, FileNotFoundError) as exc:
         raise click.ClickException(str(exc))
     for line in report_lines(outcomes):
         click.echo(line)
-    for line in coverage_lines(metric_coverage(db_path or db_path_from_env())):
+    for rule, file, quote, value, unit in quarantined:
+        click.echo(f"QUARANTINED [{rule_severity(rule)}] {rule}: {file}: 「{quote}」 value {value} {unit or ''}")
+    for file, reason in rejects:
+        click.echo(f"REJECTED {file}: {reason}")
+    for line in coverage_lines(metric_coverage(db_path)):
         click.echo(line)
     click.echo(f"Data Docs: {recorder.build(docs_dir)}")
     failed = failed_errors(outcomes)
+    open_errors = sorted({rule for rule, *_ in quarantined if rule_severity(rule) == "ERROR"})
     if failed:
         click.echo(f"{len(failed)} ERROR expectation(s) failed: {', '.join(failed)}", err=True)
+    if open_errors:
+        click.echo(f"{len(quarantined)} quarantined figure(s) open under ERROR rules: {', '.join(open_errors)}", err=True)
+    if failed or open_errors:
         sys.exit(1)
 
 

@@ -1,18 +1,45 @@
-"""`qcity load`: run the whole asset graph in-process, the same job the schedule and the sensor launch."""
+"""`qcity load`: run the whole asset graph in-process, the same job the schedule and the sensor launch.
+
+A load can be stopped: SIGTERM or SIGINT abort it — the step running is interrupted (Dagster raises
+inside it), the load transaction rolls back, the extraction workers end, the locks are released — and
+the outcome says which signal. `wait_seconds` bounds every lock the load takes.
+"""
 from __future__ import annotations
 
 import os
+import select
+import signal
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
-from dagster import DagsterInstance
+import duckdb
+from dagster import DagsterInstance, Definitions, mem_io_manager
 
-from orchestration.definitions import build_definitions
+from orchestration.definitions import ASSETS, CHECKS
 from orchestration.jobs import nightly_load_job
+from orchestration.resources import WarehouseResource, resources_from_env
 from warehouse.io import connect
-from warehouse.locking import db_lock_path, hold, load_lock_path
+from warehouse.locking import WarehouseBusy, announce_on_stderr, db_lock_path, hold, load_lock_path
 
 SUMMARY_TABLES = ("dim_document", "fact_figure", "fact_gdp", "fact_revenue", "fact_certification_count",
                   "fact_standard_count", "rejected_documents", "quarantined_figures", "manifest_problems")
+ABORT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class LoadInterrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT stopped the load; nothing of it was written."""
+
+    def __init__(self, signum: int, committed: bool = False):
+        super().__init__(signum)
+        self.signum = signum
+        self.committed = committed  # the signal came after the load's transaction (during checks or the report)
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum  # the shell's convention: 143 for SIGTERM, 130 for SIGINT
 
 
 @dataclass
@@ -28,6 +55,13 @@ class LoadOutcome:
     last_run: dict = field(default_factory=dict)
     open_rejects: list[tuple[str, str]] = field(default_factory=list)
     manifest_problems: list[tuple[int, str, str]] = field(default_factory=list)
+    # (expectation, file, quote, value, unit_zh, value_canonical) of the figures this run set aside
+    quarantined: list[tuple] = field(default_factory=list)
+
+    @property
+    def set_aside(self) -> bool:
+        """Something of raw/ did not get in: a quarantined figure, a rejected file or a manifest problem."""
+        return bool(self.quarantined or self.open_rejects or self.manifest_problems)
 
 
 def _instance() -> DagsterInstance:
@@ -36,31 +70,130 @@ def _instance() -> DagsterInstance:
 
 def load_run_config(log_level: str = "INFO", only_files: list[str] | None = None) -> dict:
     config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    if only_files is not None:
-        config["ops"] = {"figures": {"config": {"only_files": list(only_files)}}}
+    if only_files is not None:  # `--only`: retry just these (not the other unloaded documents)
+        config["ops"] = {"figures": {"config": {"only_files": list(only_files), "pick_up_unloaded": False}}}
     return config
+
+
+def load_definitions(db_path: str, raw_path: str, wait_seconds: float) -> Definitions:
+    """The job's definitions for one in-process load: outputs in memory (see orchestration/definitions.py)
+    and warehouse locks bounded by the load's --wait."""
+    resources = {**resources_from_env(db_path, raw_path), "io_manager": mem_io_manager,
+                 "warehouse": WarehouseResource(db_path=db_path, lock_timeout_s=wait_seconds)}
+    return Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[nightly_load_job], resources=resources)
+
+
+@contextmanager
+def _abort_on_signals() -> Iterator[list[int]]:
+    """SIGTERM/SIGINT abort the load; the list holds the signal that did.
+
+    Outside the job, the signal raises LoadInterrupted. While the job runs, Dagster's own handler is in
+    place: it raises inside the running step (the transaction rolls back, the workers end) — but Dagster
+    retries an interrupted step under its retry policy, and only an interrupt between steps ends the run.
+    So a watchdog thread learns of the signal from the wakeup fd (which sees every signal, whoever handles
+    it) and interrupts the process again every half second until the job is over."""
+    received: list[int] = []
+    stop = threading.Event()
+
+    def handler(signum, frame):
+        received.append(signum)
+        raise LoadInterrupted(received[0])
+
+    def watch() -> None:
+        while not stop.is_set():
+            if select.select([read_fd], [], [], 0.2)[0]:
+                signals = [s for s in os.read(read_fd, 64) if s in ABORT_SIGNALS]
+                if signals and not received:
+                    received.append(signals[0])
+            if received and not stop.wait(0.5):
+                os.kill(os.getpid(), signal.SIGINT)
+
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    previous = {s: signal.signal(s, handler) for s in ABORT_SIGNALS}
+    previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    watchdog = threading.Thread(target=watch, name="qcity-load-signals", daemon=True)
+    watchdog.start()
+    try:
+        yield received
+    finally:
+        stop.set()
+        watchdog.join()
+        signal.set_wakeup_fd(previous_fd)
+        os.close(read_fd)
+        os.close(write_fd)
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _raise_if_signalled(received: list[int], db_path: str, run_id: str) -> None:
+    if received:
+        raise LoadInterrupted(received[0], committed=_run_committed(db_path, run_id))
+
+
+def _run_committed(db_path: str, run_id: str) -> bool:
+    try:
+        with hold(db_lock_path(db_path), 5, "read the load's outcome", announce=None):
+            con = connect(db_path, read_only=True)
+            try:
+                return bool(con.execute("SELECT count(*) FROM load_runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
+            finally:
+                con.close()
+    except Exception:  # busy or unreadable: say what is certain (the transaction is all or nothing)
+        return False
+
+
+def wait_for_the_file(db_path: str, wait_seconds: float) -> None:
+    """Wait (announced) up to `wait_seconds` while a program outside qcity's locks (another DuckDB client)
+    holds the warehouse file; then WarehouseBusy. Also applies pending migrations."""
+    deadline, announced = time.monotonic() + wait_seconds, False
+    while True:
+        try:
+            connect(db_path).close()
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"busy: {db_path} is open in another program (DuckDB allows one writer; "
+                                    f"waited {wait_seconds:g}s)") from None
+            if not announced:
+                announce_on_stderr(f"start a load: waiting up to {wait_seconds:g}s for another program "
+                                   f"to close {db_path} …")
+                announced = True
+            time.sleep(0.5)
 
 
 def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level: str = "INFO",
              only_files: list[str] | None = None) -> LoadOutcome:
-    """One load under the load lock: a second load waits up to `wait_seconds`, then raises WarehouseBusy."""
-    with hold(load_lock_path(db_path), wait_seconds, "start a load"):
-        job = build_definitions(db_path, raw_path, outputs_in_memory=True).resolve_job_def(nightly_load_job.name)
-        with _instance() as instance:
-            result = job.execute_in_process(
-                run_config=load_run_config(log_level, only_files), instance=instance, raise_on_error=False)
-            evaluations = result.get_asset_check_evaluations()
-        outcome = LoadOutcome(success=result.success, run_id=result.run_id)
-        outcome.checks_passed = sum(1 for e in evaluations if e.passed)
-        outcome.failed_checks = [e.check_name for e in evaluations if not e.passed]
-        outcome.checks_failed = len(outcome.failed_checks)
-        with hold(db_lock_path(db_path), wait_seconds, "summarise the load"):
-            _summarise(db_path, outcome)
-        return outcome
+    """One load under the load lock. Every lock waits up to `wait_seconds`, then WarehouseBusy;
+    SIGTERM/SIGINT: LoadInterrupted (the load rolled back)."""
+    with _abort_on_signals() as received:
+        with hold(load_lock_path(db_path), wait_seconds, "start a load"):
+            with hold(db_lock_path(db_path), wait_seconds, "start a load"):
+                wait_for_the_file(db_path, wait_seconds)
+            job = load_definitions(db_path, raw_path, wait_seconds).resolve_job_def(nightly_load_job.name)
+            with _instance() as instance:
+                result = job.execute_in_process(
+                    run_config=load_run_config(log_level, only_files), instance=instance, raise_on_error=False)
+                evaluations = result.get_asset_check_evaluations()
+            _raise_if_signalled(received, db_path, result.run_id)
+            outcome = LoadOutcome(success=result.success, run_id=result.run_id)
+            outcome.checks_passed = sum(1 for e in evaluations if e.passed)
+            outcome.failed_checks = [e.check_name for e in evaluations if not e.passed]
+            outcome.checks_failed = len(outcome.failed_checks)
+            with hold(db_lock_path(db_path), wait_seconds, "summarise the load"):
+                _summarise(db_path, outcome)
+            return outcome
 
 
 def _summarise(db_path: str, outcome: LoadOutcome) -> None:
-    con = connect(db_path)
+    try:
+        con = connect(db_path)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseBusy(f"busy: {db_path} is open in another program; the load's summary could not be read") from None
     try:
         con.execute("UPDATE load_runs SET checks_passed = ?, checks_failed = ? WHERE run_id = ?",
                     [outcome.checks_passed, outcome.checks_failed, outcome.run_id]).fetchall()
@@ -77,5 +210,12 @@ def _summarise(db_path: str, outcome: LoadOutcome) -> None:
             "SELECT file, reason FROM rejected_documents WHERE resolved_at IS NULL ORDER BY file").fetchall()
         outcome.manifest_problems = con.execute(
             "SELECT line, file, reason FROM manifest_problems ORDER BY line, file").fetchall()
+        outcome.quarantined = con.execute(QUARANTINED_IN_RUN_SQL, [outcome.run_id]).fetchall()
     finally:
         con.close()
+
+
+QUARANTINED_IN_RUN_SQL = """
+SELECT expectation, file, figure->>'quote' AS quote, TRY_CAST(figure->>'value' AS DOUBLE) AS value,
+       figure->>'unit_zh' AS unit_zh, TRY_CAST(figure->>'value_canonical' AS DOUBLE) AS value_canonical
+FROM quarantined_figures WHERE run_id = ? AND resolved_at IS NULL ORDER BY file, expectation, quote"""

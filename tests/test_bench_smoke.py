@@ -45,8 +45,9 @@ def test_bench_command_writes_results_with_budgets(tmp_path):
                            "--query-runs", "3", "--out-dir", str(out), "--work-dir", str(tmp_path / "work")])
     assert code == 0
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert data["full_loads"][0]["documents"] == 20 and data["full_loads"][0]["returncode"] == 0
-    assert data["incremental_load"]["documents"] == 3 and data["incremental_load"]["returncode"] == 0
+    # a completed load: 0, or 3 when the synthetic documents had figures quarantined (qcity load's exit statuses)
+    assert data["full_loads"][0]["documents"] == 20 and data["full_loads"][0]["returncode"] in bench_run.LOADED
+    assert data["incremental_load"]["documents"] == 3 and data["incremental_load"]["returncode"] in bench_run.LOADED
     walls = data["incremental_load"]["runs_wall_seconds"]   # each run adds the same documents to the same warehouse
     assert len(walls) == 3 and data["incremental_load"]["wall_seconds"] == sorted(walls)[1]
     assert len(data["extraction"]["runs_chars_per_cpu_second"]) == 3

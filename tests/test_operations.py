@@ -88,7 +88,8 @@ def start_paused_load(raw: Path, db: Path, pause_s: float) -> subprocess.Popen:
             lines.append(line)
             if line.startswith(TEST_PAUSE_ENV):
                 paused.set()
-    threading.Thread(target=watch, daemon=True).start()
+    proc.stderr_watcher = threading.Thread(target=watch, daemon=True)
+    proc.stderr_watcher.start()
     if not paused.wait(180):
         proc.kill()
         pytest.fail("the load never reached its transaction:\n" + "".join(lines))
@@ -118,8 +119,9 @@ def test_second_load_and_queries_during_a_load_wait_or_say_why(warehouse_copy):
     started = time.monotonic()
 
     refused = qcity("load", "--raw", str(raw), "--db", str(db), "--wait", "0")
-    assert refused.returncode == 1
-    assert "Another load is running" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.returncode == 4, refused.stderr
+    assert "busy: start a load" in refused.stderr and "(qcity load)" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr, refused.stderr
 
     busy = qcity("sql", "SELECT count(*) FROM dim_document", "--db", str(db), "--wait", "0.5")
     assert busy.returncode == 1
@@ -178,19 +180,21 @@ def _doc(file: str):
     return RawDocument(file, f"sha-{file}", 1, "utf_8", "x")
 
 
-@pytest.mark.parametrize("only_files, extract, idle", [
-    (None, ["n1.txt", "n2.txt", "c1.txt"], []),       # unset: every new and changed document
-    ([], [], []),                                     # a removal-only sensor run extracts nothing
-    (["n2.txt"], ["n2.txt"], []),                      # --only one new document
-    (["c1.txt", "u1.txt"], ["c1.txt"], ["u1.txt"]),    # an unchanged file has nothing to extract
+@pytest.mark.parametrize("only_files, pick_up, extract, idle", [
+    (None, False, ["n1.txt", "n2.txt", "c1.txt"], []),        # unset: every new and changed document
+    ([], False, [], []),                                      # nothing listed, nothing picked up
+    (["n2.txt"], False, ["n2.txt"], []),                       # --only one new document
+    (["c1.txt", "u1.txt"], False, ["c1.txt"], ["u1.txt"]),     # an unchanged file has nothing to extract
+    (["n2.txt"], True, ["n1.txt", "n2.txt", "c1.txt"], []),    # a sensor run catches up on unloaded documents
+    ([], True, ["n1.txt", "n2.txt", "c1.txt"], []),            # even a removal-only one
 ])
-def test_restrict_plan(only_files, extract, idle):
+def test_restrict_plan(only_files, pick_up, extract, idle):
     from assets.extract import restrict_plan
     from warehouse.io import LoadPlan
 
     plan = LoadPlan(new=[_doc("n1.txt"), _doc("n2.txt")], changed=[_doc("c1.txt")], unchanged=[_doc("u1.txt")],
                     removed=["r1.txt"])
-    restricted, not_extracted = restrict_plan(plan, only_files)
+    restricted, not_extracted = restrict_plan(plan, only_files, pick_up)
     assert [d.file for d in restricted.to_extract] == extract
     assert not_extracted == idle
     assert restricted.removed == ["r1.txt"] and restricted.unchanged == plan.unchanged  # retirement still full-scan
@@ -212,3 +216,116 @@ def test_daemon_runs_retry_transient_errors_and_queue_one_load_at_a_time():
     job = defs.resolve_job_def("nightly_load_job")
     assert job.run_tags["qcity/load"] == "warehouse"
     assert job.op_retry_policy.max_retries >= 1  # every step; raw_documents and figures also carry their own
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_aborts_the_load_rolls_back_and_releases_the_locks(warehouse_copy, signum, status):
+    from warehouse.locking import db_lock_path, hold, load_lock_path
+
+    raw, db = warehouse_copy
+    before = checksums(db)
+    proc = start_paused_load(raw, db, pause_s=120)
+    started = time.monotonic()
+    os.kill(proc.pid, signum)
+    proc.wait(60)
+    proc.stderr_watcher.join(10)  # it reads stderr to its end
+    err = "".join(proc.stderr_lines)
+    assert proc.returncode == status, proc.stdout.read() + err
+    assert time.monotonic() - started < 30, "the signal must not wait for the paused transaction"
+    assert err.splitlines()[-1] == \
+        f"qcity load: stopped by {signal.Signals(signum).name}; rolled back, nothing of this load was written", err
+    assert checksums(db) == before
+    for lock in (load_lock_path(db), db_lock_path(db)):
+        with hold(lock, 0, "test"):  # released: taken at once
+            pass
+
+
+def test_wait_bounds_the_warehouse_lock_and_announces_who_holds_it(warehouse_copy):
+    from warehouse.locking import db_lock_path, hold
+
+    raw, db = warehouse_copy
+    with hold(db_lock_path(db), 0, "test"):  # as a long `qcity sql` would
+        started = time.monotonic()
+        run = qcity("load", "--raw", str(raw), "--db", str(db), "--wait", "1")
+    assert time.monotonic() - started < 60
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert f"start a load: waiting up to 1s for pid {os.getpid()} (" in run.stderr, run.stderr
+    assert "busy: start a load: w.duckdb.lock is held by pid" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_another_duckdb_program_holding_the_file_ends_the_load_with_one_busy_line(warehouse_copy):
+    import duckdb
+
+    raw, db = warehouse_copy
+    con = duckdb.connect(str(db))  # another program: outside qcity's locks
+    try:
+        run = qcity("load", "--raw", str(raw), "--db", str(db), "--wait", "1")
+    finally:
+        con.close()
+    assert run.returncode == 4, run.stdout + run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"qcity load: busy: {db} is open in another program"), run.stderr
+    assert "Traceback" not in run.stderr and "IOException" not in run.stderr
+
+
+def test_a_sensor_run_picks_up_documents_an_earlier_failed_run_left_unloaded(warehouse_copy):
+    """b.txt waits in raw/ unloaded (the run that should have loaded it failed); the sensor's next run is
+    for c.txt only, and loads both."""
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.definitions import ASSETS, CHECKS
+    from orchestration.resources import resources_from_env
+
+    raw, db = warehouse_copy
+    (raw / "c.txt").write_text(DOCS["c.txt"], encoding="utf-8")
+    result = materialize([*ASSETS, *CHECKS], resources=resources_from_env(str(db), str(raw)),
+                         instance=DagsterInstance.ephemeral(), raise_on_error=False,
+                         run_config={"ops": {"figures": {"config": {"only_files": ["c.txt"]}}}})
+    assert result.success
+    assert active_files(db) == ["a.txt", "b.txt", "c.txt"]
+
+
+def _spawned_workers(pid: int) -> list[int]:
+    """The extraction worker processes of `pid` (multiprocessing spawn children)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # any thread may have started a worker
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:
+            pass
+    workers = []
+    for child in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.append(int(child))
+        except OSError:
+            pass
+    return workers
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_during_extraction_ends_the_worker_processes(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(400):  # PARALLEL_MIN_DOCUMENTS: the batch goes to worker processes
+        (raw / f"d{i:03}.txt").write_text(f"海门市2020年新增企业{i}家。" + "增长1%," * 1500, encoding="utf-8")
+    proc = subprocess.Popen([QCITY, "load", "--raw", str(raw), "--db", str(tmp_path / "w.duckdb")], cwd=ROOT,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, "QCITY_EXTRACT_WORKERS": "2"})
+    deadline, workers = time.monotonic() + 180, []
+    while time.monotonic() < deadline and proc.poll() is None and len(workers) < 2:
+        time.sleep(0.2)
+        workers = _spawned_workers(proc.pid)
+    assert len(workers) == 2, "the load never started its worker processes"
+    os.kill(proc.pid, signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, out + err
+    time.sleep(1)
+    assert [w for w in workers if _alive(w)] == [], "worker processes outlived the load"

@@ -325,7 +325,8 @@ def test_report_lists_quarantined_figures_and_rejected_documents(seed_load, tmp_
     con = duckdb.connect(str(db_path))
     try:
         con.execute("INSERT INTO rejected_documents VALUES ('bad/断码.txt', '', 12, 'cannot decode: not UTF-8, GB18030 or Big5', now(), NULL)").fetchall()
-        con.execute("INSERT INTO quarantined_figures VALUES ('f1', 'd1', '001.txt', 'rate_percent_within_0_100', 'r1', now(), "
+        con.execute("INSERT INTO quarantined_figures (figure_id, doc_id, file, expectation, run_id, quarantined_at, figure) "
+                    "VALUES ('f1', 'd1', '001.txt', 'rate_percent_within_0_100', 'r1', now(), "
                     "'{\"quote\": \"合格率达到120%\"}')").fetchall()
     finally:
         con.close()

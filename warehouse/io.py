@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -59,17 +60,17 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def active_documents(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """file → {doc_id, extractor_version} of the documents currently loaded."""
+    """file → {doc_id, extractor_version, metadata_sha256} of the documents currently loaded."""
     rows = con.execute(
-        "SELECT file, doc_id, extractor_version FROM dim_document WHERE retired_at IS NULL"
+        "SELECT file, doc_id, extractor_version, metadata_sha256 FROM dim_document WHERE retired_at IS NULL"
     ).fetchall()
-    return {f: {"doc_id": d, "extractor_version": v} for f, d, v in rows}
+    return {f: {"doc_id": d, "extractor_version": v, "metadata_sha256": m} for f, d, v, m in rows}
 
 
 @dataclass
 class LoadPlan:
     new: list[RawDocument] = field(default_factory=list)
-    changed: list[RawDocument] = field(default_factory=list)       # new bytes, or a new extractor version
+    changed: list[RawDocument] = field(default_factory=list)       # new bytes, manifest row or extractor version
     unchanged: list[RawDocument] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)                # files whose documents get retired
     duplicates: list[RejectedDocument] = field(default_factory=list)
@@ -79,19 +80,37 @@ class LoadPlan:
         return self.new + self.changed
 
 
+def _has_metadata(doc: RawDocument) -> bool:
+    return bool(doc.url or doc.title or doc.published or doc.region_override or doc.year_override)
+
+
+def _copy_to_load(copies: list[RawDocument], active: dict[str, dict]) -> RawDocument:
+    """Of files with the same bytes (a document is its sha256), the one that loads, with its own manifest
+    row: the one loaded already, else one with a manifest row, else the first by name."""
+    for doc in copies:
+        if active.get(doc.file, {}).get("doc_id") == doc.doc_id:
+            return doc
+    return next((doc for doc in copies if _has_metadata(doc)), copies[0])
+
+
 def plan_load(active: dict[str, dict], scan: RawScan, extractor_version: str) -> LoadPlan:
     plan = LoadPlan()
-    seen_ids: dict[str, str] = {}
+    copies: dict[str, list[RawDocument]] = {}
     for doc in scan.documents:
-        if doc.doc_id in seen_ids:
+        copies.setdefault(doc.doc_id, []).append(doc)
+    keep = {doc_id: _copy_to_load(same, active) for doc_id, same in copies.items()}
+    for doc in scan.documents:
+        kept = keep[doc.doc_id]
+        if doc is not kept:
             plan.duplicates.append(RejectedDocument(
-                doc.file, doc.doc_id, doc.size, f"same bytes as {seen_ids[doc.doc_id]}: loaded once under that name"))
+                doc.file, doc.doc_id, doc.size,
+                f"same bytes as {kept.file}: loaded once under that name, with that file's manifest row"))
             continue
-        seen_ids[doc.doc_id] = doc.file
         current = active.get(doc.file)
         if current is None:
             plan.new.append(doc)
-        elif current["doc_id"] != doc.doc_id or current["extractor_version"] != extractor_version:
+        elif (current["doc_id"] != doc.doc_id or current["extractor_version"] != extractor_version
+              or current.get("metadata_sha256") != doc.metadata_fingerprint):
             plan.changed.append(doc)
         else:
             plan.unchanged.append(doc)
@@ -183,6 +202,7 @@ def write_load(
                     "size_bytes": [d.size for d in loaded],
                     "figure_count": [int(count_of.get(d.doc_id, 0)) for d in loaded],
                     "extractor_version": [extractor_version] * len(loaded),
+                    "metadata_sha256": [d.metadata_fingerprint for d in loaded],
                     "loaded_at": [now] * len(loaded),
                     "retired_at": pl.Series([None] * len(loaded), dtype=pl.Datetime),
                     "load_run_id": [run_id] * len(loaded),
@@ -200,8 +220,14 @@ def write_load(
                 con.execute("INSERT INTO fact_figure BY NAME SELECT * FROM _figs")
                 con.unregister("_figs")
                 stats.figures_inserted = frame.height
+        if loaded:  # re-extracted documents: this run's quarantine decides afresh
+            con.execute("UPDATE quarantined_figures SET resolved_at = ? WHERE resolved_at IS NULL"
+                        " AND doc_id IN (SELECT unnest(?::VARCHAR[]))", [now, [d.doc_id for d in loaded]])
         for row, rule in quarantined:
             stats.figures_quarantined += quarantine(con, [row], rule, run_id)
+        # a changed or removed document's quarantine ends with it (the rows stay, closed)
+        con.execute("UPDATE quarantined_figures SET resolved_at = ? WHERE resolved_at IS NULL"
+                    " AND doc_id NOT IN (SELECT doc_id FROM dim_document WHERE retired_at IS NULL)", [now])
         _record_rejects(con, rejects, now)
         _replace_small_tables(con, scan, region_rows)
         con.execute(SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
@@ -275,13 +301,36 @@ def table_checksums(con: duckdb.DuckDBPyConnection, exclude: Iterable[str] = ("l
     return out
 
 
+def _json_safe(row: dict) -> dict:
+    """inf and NaN as strings ("inf"): JSON has no such numbers, and DuckDB refuses Python's Infinity."""
+    return {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
+
+
 def quarantine(con: duckdb.DuckDBPyConnection, rows: list[dict], expectation: str, run_id: str) -> int:
-    """Record figures that failed an expectation, with the expectation's name and the run."""
+    """Record figures that failed an expectation, with the expectation's name and the run (open: resolved_at NULL)."""
     now = dt.datetime.now()
     for row in rows:
         con.execute(
-            "INSERT INTO quarantined_figures VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            """INSERT INTO quarantined_figures (figure_id, doc_id, file, expectation, run_id, quarantined_at, figure)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (figure_id, expectation) DO UPDATE SET run_id = excluded.run_id,
+                   quarantined_at = excluded.quarantined_at, figure = excluded.figure, resolved_at = NULL""",
             [row.get("figure_id", ""), row.get("doc_id", ""), row.get("file", ""), expectation, run_id, now,
-             json.dumps(row, ensure_ascii=False, default=str)],
+             json.dumps(_json_safe(row), ensure_ascii=False, default=str)],
         )
     return len(rows)
+
+
+def completed_load_problem(con: duckdb.DuckDBPyConnection, db_path: str | Path) -> str | None:
+    """None when the warehouse holds a completed load; else one line saying why not (a first load that failed)."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    if "load_runs" not in tables or "fact_gdp" not in tables:
+        return f"{db_path} holds no completed load (its first load failed or never ran): run `qcity load`"
+    return None
+
+
+OPEN_QUARANTINE_SQL = """
+SELECT expectation, file, figure->>'quote' AS quote, figure->>'value' AS value, figure->>'unit_zh' AS unit_zh
+FROM quarantined_figures WHERE resolved_at IS NULL ORDER BY file, expectation, quote"""
+OPEN_REJECTS_SQL = "SELECT file, reason FROM rejected_documents WHERE resolved_at IS NULL ORDER BY file"

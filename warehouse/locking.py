@@ -5,9 +5,10 @@ A second load waits up to its timeout, then fails with a clear message instead o
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
@@ -23,20 +24,40 @@ def _holder(lock_path: Path) -> str:
         return "another process"
 
 
+def _program() -> str:
+    """`qcity sql`, `qcity load`, …: what holds a lock, for the one who waits."""
+    if Path(sys.argv[0]).name == "qcity" and len(sys.argv) > 1:
+        return f"qcity {sys.argv[1]}"
+    return Path(sys.argv[0]).name or "python"
+
+
+def announce_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 @contextmanager
-def hold(lock_path: Path, timeout: float, what: str) -> Iterator[None]:
+def hold(lock_path: Path, timeout: float, what: str,
+         announce: Callable[[str], None] | None = announce_on_stderr) -> Iterator[None]:
+    """Hold `lock_path`, waiting up to `timeout` seconds; a wait is announced (who holds it) before it starts."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(lock_path), is_singleton=False)
     try:
-        lock.acquire(timeout=timeout)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if timeout <= 0:
+                raise
+            if announce is not None:
+                announce(f"{what}: waiting up to {timeout:g}s for {_holder(lock_path)} to release {lock_path.name} …")
+            lock.acquire(timeout=timeout)
     except Timeout as exc:
         raise WarehouseBusy(
-            f"{what}: {lock_path.name} is held by {_holder(lock_path)} (waited {timeout:g}s). "
-            "Another load is running; try again when it finishes."
+            f"busy: {what}: {lock_path.name} is held by {_holder(lock_path)} (waited {timeout:g}s); "
+            "try again when it finishes, or give --wait more seconds"
         ) from exc
     owner = lock_path.with_suffix(lock_path.suffix + ".owner")
     try:
-        owner.write_text(f"pid {os.getpid()}")
+        owner.write_text(f"pid {os.getpid()} ({_program()})")
         yield
     finally:
         owner.unlink(missing_ok=True)
