@@ -160,14 +160,13 @@ class Alert:
 
 
 # ---- one alert per problem: quarantined figures -------------------------------------------------------------
-# A quarantined figure is open while the document version it came from is active. A corrected document is
-# a new version (a new sha256): the old one is retired, so its quarantined figures close — that is the fix.
-# The one definition of "open"; `resolved_at` on quarantined_figures (another branch) is not relied on.
+# A quarantined figure is open until the load closes it (quarantined_figures.resolved_at, set when its document
+# is corrected, re-extracted or removed: warehouse/io.py) — the same definition `qcity check` uses.
 OPEN_QUARANTINE_SQL = """
 SELECT q.figure_id || ':' || q.expectation AS problem_key, q.run_id, q.expectation, q.file,
        q.figure->>'quote' AS quote, coalesce(q.figure->>'value', q.figure->>'value_canonical') AS value
 FROM quarantined_figures q
-JOIN dim_document d ON d.doc_id = q.doc_id AND d.retired_at IS NULL
+WHERE q.resolved_at IS NULL
 ORDER BY q.quarantined_at, q.file, q.figure_id
 """
 

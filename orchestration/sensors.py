@@ -190,9 +190,11 @@ def check_alerts_sensor(context: SensorEvaluationContext, warehouse: WarehouseRe
 
 
 def _step_error(event) -> str:
-    """The error a step failed with (its exception's message), else the event's own 'step … failed'."""
+    """The error a step failed with (its innermost exception's message), else the event's own 'step … failed'."""
     data = event.step_failure_data
     error = data.error if data is not None else None
+    while error is not None and error.cause is not None:  # past the retry policy's "Exceeded max_retries"
+        error = error.cause
     return error.message.strip() if error is not None else (event.message or "")
 
 

@@ -133,10 +133,11 @@ def test_a_quarantined_rate_alerts_once_reminds_after_n_days_and_its_correction_
         assert not alerts.alerts_jsonl_path(db).exists()   # delivered: nothing fell back to the file
 
 
-def test_a_failed_run_gives_one_message_with_its_failed_check(tmp_path, alert_env, webhook):
+def test_a_failed_run_gives_one_message_naming_its_failed_step(tmp_path, alert_env, webhook):
+    # A subject-fact failure no longer fails a load (its figure is quarantined): the run fails here because its
+    # raw folder is gone, as when a mount disappears before the nightly load.
     alert_env.setenv("QCITY_ALERT_WEBHOOK", f"http://127.0.0.1:{webhook.server_port}/hook")
     raw, db = tmp_path / "raw", tmp_path / "qcity.duckdb"
-    _write(raw, "blocked.txt", BLOCKED)
     with instance_for_test() as instance:
         cursor = _tick(instance, db, None)
         result = _load(instance, raw, db)
@@ -150,12 +151,24 @@ def test_a_failed_run_gives_one_message_with_its_failed_check(tmp_path, alert_en
     assert len(webhook.posts) == 1
     fields = webhook.posts[0]["qcity"]
     assert (fields["kind"], fields["severity"], fields["run_id"]) == ("run_failed", "ERROR", result.run_id)
-    assert fields["rules"] == [suites.GDP_PART_NOT_ABOVE_TOTAL]
-    assert fields["counts"]["failing_rows"] == 1
-    # The subject-fact frames (expectations/frames.py) carry no file column: the sample is the quote and value.
-    assert fields["samples"] == [{"file": "", "quote": "第二产业增加值800亿元", "value": "80000000000.0"}]
     assert fields["run_url"] == f"{UI_URL}/runs/{result.run_id}"
-    assert "1 blocking asset check failed with ERROR severity: figures_clean: figures_clean_subject_facts" in fields["detail"]
+    assert "raw_documents" in json.dumps(fields, ensure_ascii=False) and "does not exist" in fields["detail"]
+
+
+def test_a_document_failing_a_subject_fact_rule_is_quarantined_and_alerted_not_a_failed_run(tmp_path, alert_env,
+                                                                                            webhook):
+    alert_env.setenv("QCITY_ALERT_WEBHOOK", f"http://127.0.0.1:{webhook.server_port}/hook")
+    raw, db = tmp_path / "raw", tmp_path / "qcity.duckdb"
+    _write(raw, "blocked.txt", BLOCKED)
+    with instance_for_test() as instance:
+        cursor = _tick(instance, db, None)
+        result = _load(instance, raw, db)
+        assert result.success
+        _tick(instance, db, cursor)
+    assert len(webhook.posts) == 1
+    fields = webhook.posts[0]["qcity"]
+    assert fields["kind"] == "quarantine_new" and suites.GDP_PART_NOT_ABOVE_TOTAL in fields["rules"]
+    assert any(s["quote"].startswith("第二产业增加值800亿元") for s in fields["samples"]), fields["samples"]
 
 
 def test_with_no_webhook_the_alert_goes_to_the_jsonl_file(tmp_path, alert_env):
