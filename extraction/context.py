@@ -36,6 +36,7 @@ _GOAL_SECTION = re.compile(_CFG["goal_section_opening"], re.M)
 _LIST_ITEM = re.compile(_CFG["list_item"])
 _SENTENCE_END = re.compile(r"[。!?;\n]")
 _HEAD_LINES = 8
+_FURNITURE_MAX = 200  # a longer line is body text, whatever it opens with
 
 try:  # the gazetteer is optional: without it the document has no region
     from extraction.regions import NATIONAL, RegionInfo, lookup, resolve_document_region_basis
@@ -128,7 +129,8 @@ def _head_end(norm: str) -> int:
         nl = norm.find("\n", pos)
         text = (norm[pos:] if nl < 0 else norm[pos:nl]).strip()
         short_title = len(text) <= _HEADLINE_MAX and "。" not in text
-        if text and not (short_title or _FURNITURE.match(text) or _HEADLINE_LINE.match(text)):
+        furniture = len(text) <= _FURNITURE_MAX and (_FURNITURE.match(text) or _HEADLINE_LINE.match(text))
+        if text and not (short_title or furniture):
             return pos
         if nl < 0:
             return pos
@@ -256,6 +258,8 @@ def _goal_sections(norm: str) -> list[tuple[int, int, int]]:
     when it ends with a colon): (start, end, year). A report that merely opens with 到2020年 governs nothing else."""
     sections: list[tuple[int, int, int]] = []
     for m in _GOAL_SECTION.finditer(norm):
+        if sections and m.start() < sections[-1][1]:
+            continue  # an item of the list above (its own goal year is a cue of its paragraph): each line once
         end = _line_end(norm, m.start())
         introduces = norm[m.start():end].rstrip().endswith(":")
         while end < len(norm):

@@ -36,6 +36,7 @@ _COUNT_TAIL = re.compile(r"(?:[^,。;;!?\n\d]|(?:19|20)\d{2}年)*")
 _FOLLOWS_NOUN = re.compile(r"[\u4e00-\u9fff“\"]")
 _NOT_NOUN_START = set("的以左和及与或、到至比较同增下上提占为是共,。")
 _QUOTE_MAX_EXTEND = 40
+_CLAUSE_MAX = 120
 MAX_TEXT = 20_000_000
 _UNIQUE_SCAN_BUDGET = 200_000_000  # chars scanned by raw.find per document
 
@@ -101,6 +102,7 @@ class _Doc:
     nt: NormText
     context: DocumentContext
     periods: PeriodContext
+    goals: kinds.GoalCues
     outlook: int
     sentence_starts: list[int]
     paragraph_starts: list[int]
@@ -131,6 +133,7 @@ def _extract(document: Document) -> list[Figure]:
         nt=nt,
         context=context,
         periods=PeriodContext.build(norm, context, cues, mentions[0].start if mentions else None),
+        goals=kinds.GoalCues(norm),
         outlook=kinds.outlook_start(norm),
         sentence_starts=_starts(norm, _SENTENCE_BREAK),
         paragraph_starts=_starts(norm, _PARAGRAPH_BREAK),
@@ -138,6 +141,7 @@ def _extract(document: Document) -> list[Figure]:
     budget = _Budget(_UNIQUE_SCAN_BUDGET)
     figures: list[Figure] = []
     done: list[Mention] = []
+    done_starts: list[int] = []  # their starts, in order: counting the figures after a point is a bisection
     headline: list[int] = []  # figures of the title lines whose period is inherited
     prev_info: dict | None = None
     for m in mentions:
@@ -152,7 +156,7 @@ def _extract(document: Document) -> list[Figure]:
         if kind_basis:
             period, period_basis = doc.periods.resolve_target(m.start, para_start, sent_start, doc.sentence_end(m.start))
         else:
-            period, period_basis = _actual_period(doc, m, info, sent_start, para_start, done, figures)
+            period, period_basis = _actual_period(doc, m, info, sent_start, para_start, done, done_starts, figures)
         if m.start < context.head_end and period_basis in _INHERITED:
             headline.append(len(figures))
         qs, qe = _unique_quote(nt, *nt.raw_span(info["quote_start"], info["quote_end"]), budget)
@@ -180,6 +184,7 @@ def _extract(document: Document) -> list[Figure]:
             kind_basis=kind_basis or "default",
         ))
         done.append(m)
+        done_starts.append(m.start)
         prev_info = info
     _headline_periods(figures, headline, doc)
     return figures
@@ -194,13 +199,13 @@ def _target_basis(doc: _Doc, m: Mention, sent_start: int, para_start: int) -> st
     if context.in_review(m.start):
         return None  # a plan's review section reports actuals
     if context.plan.value:
-        if context.plan.rule == "goals notice" and kinds.reports_done(doc.norm[sent_start:doc.sentence_end(m.start)]):
+        if context.plan.rule == "goals notice" and doc.goals.reports_done(sent_start, doc.sentence_end(m.start)):
             return None  # a goals notice may also say what was done last year
         return context.plan.basis
     if m.start >= doc.outlook:
         return "section"
-    own = kinds.target_basis(doc.norm, m.start, sent_start, para_start)
-    if own is None and context.goal_year(m.start) and not kinds.reports_actual(doc.norm, sent_start, m.start):
+    own = doc.goals.target_basis(m.start, sent_start, para_start)
+    if own is None and context.goal_year(m.start) and not doc.goals.reports_actual(sent_start, m.start):
         return "section"  # a goal listed under 「到2025年,…:」
     return own
 
@@ -236,7 +241,7 @@ def _unit_as_written(nt: NormText, m: Mention) -> str:
 
 
 def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_start: int,
-                   done: list[Mention], figures: list[Figure]) -> tuple[str, str]:
+                   done: list[Mention], done_starts: list[int], figures: list[Figure]) -> tuple[str, str]:
     norm = doc.norm
     prev = done[-1] if done else None
     if m.kind_hint == "ratio" and prev is not None and prev.kind_hint == "ratio" and prev.end + 1 >= m.num_start:
@@ -250,13 +255,14 @@ def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_star
             and not _CLAUSE_BREAK.search(norm, prev.end, m.start) and figures[-1].category != "rank":
         resolved = figures[-1].period, "clause"  # 101件,居全省第二位: a rank holds when its figure holds
     if resolved[1] != "clause":
-        clause_end = _CLAUSE_END.search(norm, m.end)
-        year = doc.periods.year_after(m.end, clause_end.start() if clause_end else len(norm))
+        window = min(len(norm), m.end + _CLAUSE_MAX)  # a clause is short: never scan the rest of the text
+        clause_end = _CLAUSE_END.search(norm, m.end, window)
+        year = doc.periods.year_after(m.end, clause_end.start() if clause_end else window)
         if year:  # no cue before it in its clause, a year after it: 5家企业荣获2016年度市长质量奖
             resolved = str(year), "clause"
-    span = doc.periods.year_range(norm, m.start, sent_start)
+    span = doc.periods.year_range(m.start, sent_start)
     if span:  # the k-th figure after 2015至2017年…分别 holds for the k-th year
-        k = sum(1 for d in done if span[0] <= d.start < m.start)
+        k = bisect.bisect_left(done_starts, m.start) - bisect.bisect_left(done_starts, span[0])
         if span[1] + k <= span[2]:
             resolved = str(span[1] + k), "sentence"
     return resolved

@@ -1,6 +1,7 @@
 """Kind: `target` for goals and plans, `actual` for reported figures."""
 from __future__ import annotations
 
+import bisect
 import re
 
 from extraction.lexicon_loader import alternation, load
@@ -15,11 +16,6 @@ _ACTUAL = re.compile(alternation(_CFG["actual_cues"]))
 _OUTLOOK = re.compile(_CFG["outlook_cues"])
 _ANNOUNCES = re.compile(_CFG["goal_announcement"])
 _REPORTED = re.compile(alternation(_CFG["reported_cues"]))
-
-
-def reports_done(sentence: str) -> bool:
-    """去年…, 已…, 累计…: the sentence reports what has been done."""
-    return bool(_REPORTED.search(sentence))
 
 
 def announces_goals(text: str) -> bool:
@@ -39,21 +35,43 @@ def document_is_plan(norm: str, title: str) -> bool:
     return bool((_PLAN_TITLE.search(head) or _PLAN_BODY.search(norm[:1500])) and _PLAN_GOALS.search(norm))
 
 
-def target_basis(norm: str, pos: int, sentence_start: int, para_start: int) -> str | None:
-    """`sentence` when a goal cue of the figure's sentence makes it a target, `section` when a goals
-    section (主要目标, 今年将…, 到2020年) does; None for an actual."""
-    sentence = norm[sentence_start:pos]
-    if _ACTUAL.search(sentence):
-        return None
-    if _SENTENCE.search(sentence):
-        return "sentence"
-    return "section" if _SECTION.search(norm, para_start, pos) else None
+class _Spans:
+    """The matches of one cue regex over a document, found once: whether one lies inside [lo, hi) is a
+    bisection (finditer's matches do not overlap, so their ends rise with their starts)."""
+
+    def __init__(self, rx: re.Pattern, norm: str):
+        found = [(m.start(), m.end()) for m in rx.finditer(norm)]
+        self.starts = [a for a, _ in found]
+        self.ends = [b for _, b in found]
+
+    def within(self, lo: int, hi: int) -> bool:
+        i = bisect.bisect_left(self.starts, lo)
+        return i < len(self.starts) and self.ends[i] <= hi
 
 
-def reports_actual(norm: str, start: int, pos: int) -> bool:
-    """A cue of an actual (预计…) between `start` and `pos`."""
-    return bool(_ACTUAL.search(norm, start, pos))
+class GoalCues:
+    """The goal and actual cues of one document: each figure's kind is decided by bisections, so a rule
+    stays linear in the document's length however long one sentence is."""
 
+    def __init__(self, norm: str):
+        self.actual = _Spans(_ACTUAL, norm)
+        self.sentence = _Spans(_SENTENCE, norm)
+        self.section = _Spans(_SECTION, norm)
+        self.reported = _Spans(_REPORTED, norm)
 
-def is_target(norm: str, pos: int, sentence_start: int, para_start: int) -> bool:
-    return target_basis(norm, pos, sentence_start, para_start) is not None
+    def target_basis(self, pos: int, sentence_start: int, para_start: int) -> str | None:
+        """`sentence` when a goal cue of the figure's sentence makes it a target, `section` when a goals
+        section (主要目标, 今年将…, 到2020年) does; None for an actual."""
+        if self.actual.within(sentence_start, pos):
+            return None
+        if self.sentence.within(sentence_start, pos):
+            return "sentence"
+        return "section" if self.section.within(para_start, pos) else None
+
+    def reports_actual(self, start: int, pos: int) -> bool:
+        """A cue of an actual (预计…) between `start` and `pos`."""
+        return self.actual.within(start, pos)
+
+    def reports_done(self, start: int, end: int) -> bool:
+        """去年…, 已…, 累计… between `start` and `end`: the sentence reports what has been done."""
+        return self.reported.within(start, end)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from extraction.context import DocumentContext
 from extraction.lexicon_loader import alternation, compile_guarded, load
@@ -97,6 +97,9 @@ class PeriodContext:
     cue_pos: list[int]
     opening: tuple[str, str] | None = None    # (period, basis) set by the body's opening cue (2010年, / 今年来,)
     first_whole: int = -1                     # position of the first 全年
+    ranges: list[tuple[int, int, int, int]] = field(default_factory=list)  # YYYY至YYYY年 spans: start, end, years
+    range_ends: list[int] = field(default_factory=list)
+    marker_pos: list[int] = field(default_factory=list)  # every 分别
 
     @property
     def doc_year(self) -> int | None:
@@ -120,21 +123,27 @@ class PeriodContext:
                 ctx.opening = (period, "opening")
         wholes = [c.pos for c in cues if c.kind == "whole"]
         ctx.first_whole = wholes[0] if wholes else -1
+        # found once per document, so that each figure's look-up is a bisection, not a scan of its sentence
+        ctx.ranges = [(m.start(), m.end(), int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(norm)]
+        ctx.range_ends = [r[1] for r in ctx.ranges]
+        ctx.marker_pos = [m.start() for m in re.finditer(re.escape(_YEAR_RANGE_MARKER), norm)]
         return ctx
 
-    @staticmethod
-    def year_range(norm: str, pos: int, sent_start: int) -> tuple[int, int, int] | None:
+    def year_range(self, pos: int, sent_start: int) -> tuple[int, int, int] | None:
         """(end, first year, last year) of a 'YYYY至YYYY年…分别' span before `pos` in its sentence."""
-        found = None
-        for m in _YEAR_RANGE.finditer(norm, sent_start, pos):
-            found = m
-        if not found or _YEAR_RANGE_MARKER not in norm[found.end():pos]:
+        i = bisect.bisect_right(self.range_ends, pos) - 1  # the last span ending before pos
+        if i < 0 or self.ranges[i][0] < sent_start:
             return None
-        return found.end(), int(found.group(1)), int(found.group(2))
+        start, end, first, last = self.ranges[i]
+        j = bisect.bisect_left(self.marker_pos, end)  # a 分别 between the span and the figure
+        if j >= len(self.marker_pos) or self.marker_pos[j] + len(_YEAR_RANGE_MARKER) > pos:
+            return None
+        return end, first, last
 
     def year_after(self, pos: int, end: int) -> int | None:
         """A plain year named after `pos` and before `end` (16个品牌进入2020年度…500强: the figure's own year)."""
-        for c in self.cues[bisect.bisect_left(self.cue_pos, pos):]:
+        for i in range(bisect.bisect_left(self.cue_pos, pos), len(self.cues)):  # no copy of the list per figure
+            c = self.cues[i]
             if c.pos >= end:
                 break
             if c.kind == "year" and not c.role:
@@ -189,8 +198,8 @@ class PeriodContext:
                 period, basis = self._rel("this", scope)
                 return (f"target:{period}", basis) if period.isdigit() else (period, basis)
         # a deadline may close the sentence (投入100万元…于年底前建成)
-        i = bisect.bisect_left(self.cue_pos, pos)
-        for c in self.cues[i:]:
+        for i in range(bisect.bisect_left(self.cue_pos, pos), len(self.cues)):
+            c = self.cues[i]
             if c.pos >= sent_end:
                 break
             if c.kind == "yend" and self.doc_year:

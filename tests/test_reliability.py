@@ -218,6 +218,10 @@ PATHOLOGICAL = [  # the inputs of issue 15
     ("one_percent_30k", "1%" * 30_000),
     ("newlines_100k", "\n" * 100_000),
     ("digits_400", FOUR_HUNDRED_DIGITS),
+    # rules that once rescanned a sentence, a run of numerals or the blank lines after every line
+    ("numerals_40k", "一" * 40_000),
+    ("goal_list_20k", "1.到2020年,合格率达到95%。\n" * 20_000),
+    ("year_spans_20k", "2015至2017年占比分别达到3.5%" * 20_000),
 ]
 BUDGET_S = 2.0
 
