@@ -222,6 +222,7 @@ PATHOLOGICAL = [  # the inputs of issue 15
     ("numerals_40k", "一" * 40_000),
     ("goal_list_20k", "1.到2020年,合格率达到95%。\n" * 20_000),
     ("year_spans_20k", "2015至2017年占比分别达到3.5%" * 20_000),
+    ("spaces_10k", " " * 10_000),
 ]
 BUDGET_S = 2.0
 
