@@ -45,6 +45,11 @@ def webhook():
     """A real HTTP server on the loopback address recording every POST; stopped after the test."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     server.posts, server.status = [], 200
+    yield from _serving(server)
+
+
+def _serving(server):
+    """Serve on a thread for the test, then stop: the loopback servers of these tests."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     yield server
@@ -229,12 +234,7 @@ class SmtpRecorder(socketserver.StreamRequestHandler):
 def smtp_server():
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpRecorder)
     server.daemon_threads, server.messages = True, []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    yield from _serving(server)
 
 
 def test_an_alert_is_emailed_over_smtp(tmp_path, smtp_server):
