@@ -80,11 +80,9 @@ def _budget(seconds: float) -> Iterator[None]:
 
 
 def _document_region(doc: Document) -> str:
-    try:
-        from extraction.regions import resolve_document_region
-    except ImportError:
-        return ""
-    region = resolve_document_region(doc.text, doc.title, doc.url)
+    from extraction.context import document_region  # decided as for the figures (manifest, URL, 我国 → 全国)
+
+    region = document_region(doc)
     return region.name if region else ""
 
 

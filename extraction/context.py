@@ -114,6 +114,15 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
     return ctx
 
 
+def document_region(document: Document):
+    """The region of a document with no figures (its dim_document row): the same decision build_context makes."""
+    norm = normalize(document.text).norm
+    ctx = DocumentContext()
+    ctx.head_end = _head_end(norm)
+    ctx.body_opening = _opening_sentence(norm, ctx.head_end)
+    return _region(document, norm, ctx).value
+
+
 def _first_line(norm: str) -> str:
     for line in norm.split("\n", _HEAD_LINES):
         if line.strip():
