@@ -1,32 +1,86 @@
-"""Stage 3 — clean: Polars types, canonical units, metric ids, stable ids; failing rows quarantined."""
+"""Stage 3 — clean: one Polars pass types the figures, canonicalises units, assigns metric ids and stable ids,
+and decides the quarantine; its checks report that decision."""
 
 from collections import Counter
 
-from dagster import AssetExecutionContext, asset
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, MaterializeResult,
+                     MetadataValue, asset)
 
-from expectations.quarantine import split_quarantine, split_subject_quarantine
-from warehouse.load_batch import LoadBatch
+from assets.metadata import table_metadata
+from expectations.quarantine import QUARANTINE_RULES, SUBJECT_FACT_RULES, split_quarantine, split_subject_quarantine
+from orchestration.resources import TRANSIENT_RETRY, WRITE_POOL, WarehouseResource
+from warehouse import staging
 from warehouse.transforms import clean_figures
 
+QUARANTINE_SAMPLE = 20        # failing rows shown in a check's metadata
+QUARANTINE_LOG_LINES = 20     # quarantined figures named one by one in the run log (the rest are counted)
 
-@asset(group_name="clean", kinds={"polars"},
-       description="Clean figure rows; rows failing a row-level or subject-fact expectation are set aside for quarantine.")
-def figures_clean(context: AssetExecutionContext, figures: LoadBatch) -> LoadBatch:
-    clean = clean_figures(figures.figures)
-    raw_texts = {d.doc_id: d.text for d in figures.scan.documents}
-    kept, row_failures = split_quarantine(clean, raw_texts)
-    kept, subject_failures = split_subject_quarantine(kept)
-    quarantined = row_failures + subject_failures
-    for row, rule in quarantined:
+ROW_RULES_CHECK = "figures_clean_row_rules"
+SUBJECT_FACTS_CHECK = "figures_clean_subject_facts"
+_SUBJECT_RULES = [rule for _, rules in SUBJECT_FACT_RULES for rule in rules]
+_SUBJECT_RULE_NAMES = list(dict.fromkeys(rule.name for rule in _SUBJECT_RULES))
+
+
+def quarantine_check(name: str, rule_names: list[str], quarantined: list[tuple[dict, str]], rows: int) -> AssetCheckResult:
+    """The check result of a quarantine decision: failed (ERROR) when it set rows aside, with counts per rule."""
+    by_rule = Counter(rule for _, rule in quarantined)
+    failing = [(row, rule) for row, rule in quarantined if rule in rule_names]
+    metadata = {
+        "rows_checked": rows,
+        "quarantined_rows": len(failing),
+        "failing_rows": len(failing),
+        **{f"quarantined.{rule}": by_rule.get(rule, 0) for rule in rule_names},
+    }
+    if failing:
+        metadata["sample_failing_rows"] = MetadataValue.json([
+            {"expectation": rule, **{k: str(row.get(k)) for k in ("figure_id", "file", "quote", "value", "unit_zh")}}
+            for row, rule in failing[:QUARANTINE_SAMPLE]])
+    return AssetCheckResult(
+        check_name=name, passed=not failing, severity=AssetCheckSeverity.ERROR, metadata=metadata,
+        description="; ".join(f"{rule} set aside {n} rows" for rule, n in by_rule.items() if rule in rule_names) or None)
+
+
+@asset(group_name="clean", kinds={"polars", "duckdb"}, retry_policy=TRANSIENT_RETRY, pool=WRITE_POOL, deps=["figures"],
+       check_specs=[
+           AssetCheckSpec(ROW_RULES_CHECK, asset="figures_clean",
+                          description="The row-level rules (" + ", ".join(r.name for r in QUARANTINE_RULES) + ") on the "
+                                      "batch: rows failing one are quarantined and the rest loads, so the check does "
+                                      "not block; it fails (ERROR) when it set rows aside."),
+           AssetCheckSpec(SUBJECT_FACTS_CHECK, asset="figures_clean",
+                          description="The subject-fact rules (" + ", ".join(_SUBJECT_RULE_NAMES) + ") on what the load "
+                                      "would write: a figure failing one is quarantined, not its document; fails "
+                                      "(ERROR) when it set figures aside."),
+       ],
+       description="The clean figure rows in staging.stg_figure_clean (types, canonical units, metric ids, stable "
+                   "ids, one Polars pass), and the rows set aside in staging.stg_quarantine with the rule each failed.")
+def figures_clean(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    with warehouse.write() as con:
+        staging.require_stage(con, "figures", context.run_id)
+        clean = clean_figures(staging.staged_figures(con))
+        texts = staging.staged_texts(con, doc_ids=clean["doc_id"].unique().to_list() if clean.height else [])
+        kept, row_failures = split_quarantine(clean, texts)
+        del texts
+        kept, subject_failures = split_subject_quarantine(kept)
+        quarantined = row_failures + subject_failures
+        staging.stage_clean(con, context.run_id, kept, quarantined)
+        metadata = table_metadata(con, "staging.stg_figure_clean")
+    for row, rule in quarantined[:QUARANTINE_LOG_LINES]:
         context.log.warning(f"quarantined figure {row['figure_id']} ({row['file']}: {row['quote']!r}, "
                             f"value {row['value']} {row['unit_zh'] or ''}) — failed {rule}")
+    if len(quarantined) > QUARANTINE_LOG_LINES:
+        context.log.warning(f"… and {len(quarantined) - QUARANTINE_LOG_LINES} more quarantined figures "
+                            f"(all of them: staging.stg_quarantine, then quarantined_figures)")
     by_rule = Counter(rule for _, rule in quarantined)
-    context.add_output_metadata({
-        "figures": kept.height,
-        "quarantined": len(quarantined),
-        **{f"quarantined.{rule}": n for rule, n in sorted(by_rule.items())},
-        "with_metric_id": kept.filter(kept["metric_id"].is_not_null()).height if kept.height else 0,
-    })
-    batch = figures.with_figures(kept)
-    batch.quarantined = quarantined
-    return batch
+    return MaterializeResult(
+        metadata={
+            **metadata,
+            "figures": kept.height,
+            "quarantined": len(quarantined),
+            **{f"quarantined.{rule}": n for rule, n in sorted(by_rule.items())},
+            "with_metric_id": kept.filter(kept["metric_id"].is_not_null()).height if kept.height else 0,
+        },
+        check_results=[
+            quarantine_check(ROW_RULES_CHECK, [r.name for r in QUARANTINE_RULES], row_failures, clean.height),
+            quarantine_check(SUBJECT_FACTS_CHECK, _SUBJECT_RULE_NAMES, subject_failures, clean.height - len(row_failures)),
+        ],
+    )

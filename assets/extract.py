@@ -1,20 +1,20 @@
-"""Stage 2 — extract: figures of the documents that are new or changed since the last load."""
+"""Stage 2 — extract: figures of the documents that are new or changed since the last load, staged in DuckDB."""
 
 import dataclasses
+import datetime as dt
 import time
 
 import polars as pl
-from dagster import AssetExecutionContext, Config, asset
+from dagster import AssetExecutionContext, Config, MaterializeResult, asset
 from pydantic import Field
 
+from assets.metadata import table_metadata
 from extraction.batch import extract_documents
-from extraction.sources import RawScan
+from extraction.regions import gazetteer_rows
 from extraction.version import EXTRACTOR_VERSION
-from orchestration.jobs import TRANSIENT_RETRY
 from orchestration.progress import document_progress
-from orchestration.resources import WarehouseResource
-from warehouse import io
-from warehouse.load_batch import LoadBatch
+from orchestration.resources import TRANSIENT_RETRY, WRITE_POOL, WarehouseResource
+from warehouse import io, staging
 from warehouse.transforms import figures_frame
 
 
@@ -49,33 +49,62 @@ def restrict_plan(plan: io.LoadPlan, only_files: list[str] | None,
     return restricted, idle
 
 
-@asset(group_name="extract", kinds={"python"}, retry_policy=TRANSIENT_RETRY,
-       description="Figure rows (spec schema + offsets) of new and changed documents.")
-def figures(context: AssetExecutionContext, config: FiguresConfig, raw_documents: RawScan,
-            warehouse: WarehouseResource) -> LoadBatch:
-    with warehouse.read() as con:
-        active = io.active_documents(con) if con is not None else {}
-    plan, idle = restrict_plan(io.plan_load(active, raw_documents, EXTRACTOR_VERSION), config.only_files,
-                               config.pick_up_unloaded)
-    if config.only_files is not None and config.pick_up_unloaded:
-        unlisted = sorted({d.file for d in plan.to_extract} - set(config.only_files))
-        if unlisted:
-            context.log.warning(f"also extracting {len(unlisted)} new or changed documents an earlier run left "
-                                f"unloaded: {', '.join(unlisted[:10])}{' …' if len(unlisted) > 10 else ''}")
-    for file in idle:
-        context.log.warning(f"--only {file}: not a new or changed readable document in raw/; nothing to extract")
-    started = time.perf_counter()
-    with document_progress(len(plan.to_extract), "extracting", context.log.info) as advance:
-        batch = extract_documents(plan.to_extract, advance, tabulate=figures_frame)
+def plan_rows(plan: io.LoadPlan, active: dict[str, dict], failures: list[tuple[str, str, str]]) -> list[tuple]:
+    """(file, doc_id, action, reason) of every file the plan names: what the load does with it."""
+    failed = {doc_id: reason for _, doc_id, reason in failures}
+    rows = [(d.file, d.doc_id, staging.FAILED if d.doc_id in failed else action, failed.get(d.doc_id))
+            for action, docs in ((staging.NEW, plan.new), (staging.CHANGED, plan.changed)) for d in docs]
+    rows += [(d.file, d.doc_id, staging.UNCHANGED, None) for d in plan.unchanged]
+    rows += [(file, active[file]["doc_id"], staging.REMOVED, None) for file in plan.removed]
+    rows += [(r.file, r.doc_id, staging.DUPLICATE, r.reason) for r in plan.duplicates]
+    return rows
+
+
+@asset(group_name="extract", kinds={"duckdb"}, retry_policy=TRANSIENT_RETRY, pool=WRITE_POOL, deps=["raw_documents"],
+       output_required=False,
+       description="The figure rows (spec columns, offsets, evidence) of the documents that are new or changed "
+                   "since the last load, in staging.stg_figure, and the load plan (what happens to each file) in "
+                   "staging.stg_plan. Texts are read from staging.stg_document. When nothing is to load, "
+                   "the asset is not materialized and the stages after it do not run.")
+def figures(context: AssetExecutionContext, config: FiguresConfig, warehouse: WarehouseResource):
+    started_at = dt.datetime.now()
+    with warehouse.write() as con:
+        staging.require_stage(con, "raw_documents", context.run_id)
+        scan = staging.staged_scan(con)
+        active = io.active_documents(con)
+        plan, idle = restrict_plan(io.plan_load(active, scan, EXTRACTOR_VERSION), config.only_files,
+                                   config.pick_up_unloaded)
+        if config.only_files is not None and config.pick_up_unloaded:
+            unlisted = sorted({d.file for d in plan.to_extract} - set(config.only_files))
+            if unlisted:
+                context.log.warning(f"also extracting {len(unlisted)} new or changed documents an earlier run left "
+                                    f"unloaded: {', '.join(unlisted[:10])}{' …' if len(unlisted) > 10 else ''}")
+        for file in idle:
+            context.log.warning(f"--only {file}: not a new or changed readable document in raw/; nothing to extract")
+        if io.nothing_to_load(con, plan, scan, [], gazetteer_rows(unique_names=True)):
+            io.record_unchanged_run(con, context.run_id, len(scan.documents) + len(scan.rejected), started_at,
+                                    run_trigger(context))
+            context.log.info(f"extract: nothing to load ({len(plan.unchanged)} documents unchanged since the last "
+                             f"load, the same rejects and manifest problems): the stages after this one do not run")
+            return
+        to_extract = staging.with_texts(con, plan.to_extract)
+    timer = time.perf_counter()
+    with document_progress(len(to_extract), "extracting", context.log.info) as advance:
+        batch = extract_documents(to_extract, advance, tabulate=figures_frame)
+    del to_extract
     for file, _, reason in batch.failures:
         context.log.error(f"extraction failed for {file}: {reason}")
     frame = pl.concat(batch.tables) if batch.tables else figures_frame([])
     context.log.info(
         f"extract: {frame.height} figures from {len(plan.to_extract)} documents "
         f"({len(plan.unchanged)} unchanged, {len(plan.removed)} removed, {len(batch.failures)} failed) "
-        f"in {time.perf_counter() - started:.2f}s"
+        f"in {time.perf_counter() - timer:.2f}s"
     )
-    context.add_output_metadata({
+    with warehouse.write() as con:
+        staging.stage_extraction(con, context.run_id, plan_rows(plan, active, batch.failures), batch.regions, frame)
+        metadata = table_metadata(con, "staging.stg_figure")
+    yield MaterializeResult(asset_key="figures", metadata={
+        **metadata,
         "documents_extracted": len(plan.to_extract),
         "documents_unchanged": len(plan.unchanged),
         "documents_removed": len(plan.removed),
@@ -84,5 +113,13 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, raw_documents
         "extractor_version": EXTRACTOR_VERSION,
         "only_files": "all" if config.only_files is None else len(config.only_files),
     })
-    return LoadBatch(raw_documents, plan, EXTRACTOR_VERSION, frame, batch.regions, batch.failures)
 
+
+def run_trigger(context: AssetExecutionContext) -> str:
+    """How the run was started: schedule, sensor, backfill, `qcity load`, or the UI (or another client)."""
+    tags = context.run.tags
+    for tag, label in (("dagster/schedule_name", "schedule"), ("dagster/sensor_name", "sensor"),
+                       ("dagster/backfill", "backfill"), ("qcity/trigger", None)):
+        if tag in tags:
+            return f"{label}:{tags[tag]}" if label else tags[tag]
+    return "ui"

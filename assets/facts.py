@@ -1,57 +1,87 @@
-"""Stage 4 — warehouse: one transaction writes documents, figures, rejects and the subject fact tables."""
+"""Stage 4 — warehouse: one transaction merges what the stages staged into the warehouse tables; then the
+warehouse suites check the tables as they were committed.
+
+The checks sit on the tables they guard and do not block: they run after the commit, so a failure cannot
+undo the load; it is reported with its rules' severity (ERROR: red) and the report, built after them,
+shows it. The multi-asset can be subset: a check selected alone (from the UI, or a check job) validates
+the warehouse as it is without loading anything.
+"""
 
 import datetime as dt
 
-from dagster import AssetExecutionContext, AssetIn, AssetSpec, MaterializeResult, multi_asset
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from assets.check_results import to_check_result
+from assets.extract import run_trigger
+from assets.metadata import table_metadata
+from expectations.docs import DocsRecorder, docs_dir_from_env
+from expectations.warehouse_checks import WAREHOUSE_SUITES, check_scope, read_frames, validate_suites
 from extraction.regions import gazetteer_rows
-from orchestration.resources import WarehouseResource
-from warehouse import io
-from warehouse.load_batch import LoadBatch
+from extraction.version import EXTRACTOR_VERSION
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_TABLES, WAREHOUSE_VIEWS, WRITE_POOL, WarehouseResource
+from warehouse import io, staging
+from warehouse.schema_docs import schema_docs
 
-WAREHOUSE_TABLES = (
-    "fact_figure", "dim_document", "dim_region", "dim_metric",
-    "fact_gdp", "fact_revenue", "fact_certification_count", "fact_standard_count",
-    "fact_brand_count", "fact_award_count", "fact_rate",
-    "rejected_documents", "quarantined_figures", "load_runs",
-)
-# Views (warehouse/schema/003_series_views.sql): not written by the load, but they change with every load,
-# so they are assets of the same step and show in the UI with their row counts.
-WAREHOUSE_VIEWS = ("metric_series", "target_progress")
+_FALLBACK = {
+    "metric_series": "One row per region × series × year of actual figures, materialised by each load "
+                     "(definition: the view metric_series_computed).",
+    "target_progress": "View: every dated target beside the actual of its year (warehouse/schema/005_figure_evidence.sql).",
+}
+
+
+def _description(table: str) -> str:
+    return schema_docs().tables.get(table) or _FALLBACK.get(table) or f"Warehouse table {table}."
 
 
 @multi_asset(
-    specs=[AssetSpec(t, group_name="warehouse", kinds={"duckdb"}, deps=["figures_clean"]) for t in WAREHOUSE_TABLES]
-    + [AssetSpec(v, group_name="warehouse", kinds={"duckdb"}, deps=["fact_figure", "dim_metric"],
-                 description=f"View {v} over fact_figure (see warehouse/schema/003_series_views.sql).")
-       for v in WAREHOUSE_VIEWS],
-    ins={"figures_clean": AssetIn()},
-    pool="duckdb_write",
-    description="Merge the load into DuckDB in one transaction (incremental by document sha256).",
+    specs=[AssetSpec(t, group_name="warehouse", kinds={"duckdb"}, deps=["figures_clean"], skippable=True,
+                     description=_description(t)) for t in WAREHOUSE_TABLES]
+    + [AssetSpec(v, group_name="warehouse", kinds={"duckdb"}, deps=["metric_series", "fact_figure"], skippable=True,
+                 description=_description(v)) for v in WAREHOUSE_VIEWS],
+    check_specs=[AssetCheckSpec(s.name, asset=s.asset, blocking=False,
+                                description="; ".join(f"{r.name}: {r.description}" for r in s.rules))
+                 for s in WAREHOUSE_SUITES],
+    can_subset=True,
+    pool=WRITE_POOL,
+    retry_policy=TRANSIENT_RETRY,
+    description="Merge the staged load into DuckDB in one transaction (incremental by document sha256), then "
+                "validate the warehouse suites on the committed tables.",
 )
-def warehouse_tables(context: AssetExecutionContext, figures_clean: LoadBatch, warehouse: WarehouseResource):
-    started = dt.datetime.now()
-    with warehouse.write() as con:
-        stats = io.write_load(
-            con,
-            run_id=context.run_id,
-            scan=figures_clean.scan,
-            plan=figures_clean.plan,
-            figures=figures_clean.figures,
-            regions=figures_clean.regions,
-            failures=figures_clean.failures,
-            extractor_version=figures_clean.extractor_version,
-            region_rows=gazetteer_rows(unique_names=True),
-            started_at=started,
-            quarantined=figures_clean.quarantined,
-        )
-        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in WAREHOUSE_TABLES + WAREHOUSE_VIEWS}
-        conflicts = con.execute("SELECT count(*) FROM metric_series WHERE conflict").fetchall()[0][0]
-    context.log.info(f"load {stats.as_dict()} in {(dt.datetime.now() - started).total_seconds():.2f}s")
-    for table in WAREHOUSE_TABLES + WAREHOUSE_VIEWS:
-        metadata = {"row_count": counts[table]}
-        if table == "fact_figure":
-            metadata.update({k: v for k, v in stats.as_dict().items() if k != "run_id"})
-        if table == "metric_series":
-            metadata["conflicts"] = conflicts
-        yield MaterializeResult(asset_key=table, metadata=metadata)
+def warehouse_tables(context: AssetExecutionContext, warehouse: WarehouseResource):
+    tables = sorted(k.to_user_string() for k in context.selected_asset_keys)
+    if tables:
+        started = context.instance.get_run_stats(context.run_id).start_time
+        with warehouse.write() as con:
+            staging.require_stage(con, "figures_clean", context.run_id)
+            stats = io.merge_staged_load(
+                con, run_id=context.run_id, extractor_version=EXTRACTOR_VERSION,
+                region_rows=gazetteer_rows(unique_names=True),
+                started_at=dt.datetime.fromtimestamp(started) if started else dt.datetime.now(),
+                trigger=run_trigger(context))
+            metadata = {t: table_metadata(con, t) for t in tables}
+            conflicts = con.execute("SELECT count(*) FROM metric_series WHERE conflict").fetchall()[0][0]
+        context.log.info("load: " + stats.summary())
+        for table in tables:
+            extra = {}
+            if table == "fact_figure":
+                extra = {k: v for k, v in stats.as_dict().items() if k != "run_id"}
+            if table == "metric_series":
+                extra = {"conflicts": conflicts}
+            yield MaterializeResult(asset_key=table, metadata={**metadata[table], **extra})
+    selected = {k.name for k in context.selected_asset_check_keys}
+    if not selected:
+        return
+    with warehouse.read() as con:
+        scope = check_scope(con, context.run_id)
+        frames_by_suite = read_frames(con, scope, selected)
+    context.log.info(f"warehouse checks: row rules on the {scope.label}; rules across rows on whole tables")
+    recorder = DocsRecorder()
+    outcomes = validate_suites(frames_by_suite, recorder, scope, selected)
+    docs = recorder.build(docs_dir_from_env(), run_name=context.run_id)
+    context.log.info(f"Great Expectations Data Docs: {docs}")
+    for outcome in outcomes:
+        extra = {"data_docs": MetadataValue.path(str(docs)), "scope": outcome.scope}
+        if outcome.skipped:
+            extra["skipped"] = outcome.skipped
+        yield to_check_result(outcome.results, outcome.rows, extra, asset_key=outcome.suite.asset,
+                              check_name=outcome.suite.name)

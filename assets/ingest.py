@@ -1,33 +1,44 @@
-"""Stage 1 — ingest: the raw folder as documents (bytes, sha256, decoded text, manifest metadata)."""
+"""Stage 1 — ingest: the raw folder into staging.stg_document (decoded text, sha256, manifest metadata),
+each file read at most once; rejects and manifest problems with their reasons."""
 
 import time
 
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from extraction.sources import RawScan, scan_raw_folder
-from orchestration.jobs import TRANSIENT_RETRY
-from orchestration.resources import RawFolderResource
+from assets.metadata import table_metadata
+from extraction.sources import scan_raw_folder
+from orchestration.resources import STAGING_TABLES, TRANSIENT_RETRY, WRITE_POOL, RawFolderResource, WarehouseResource
+from warehouse import staging
 
 
-@asset(group_name="ingest", kinds={"python"}, retry_policy=TRANSIENT_RETRY,
-       description="Every file of raw/: decoded text, sha256, manifest metadata; rejects with reasons.")
-def raw_documents(context: AssetExecutionContext, raw_folder: RawFolderResource) -> RawScan:
+@asset(group_name="ingest", kinds={"duckdb"}, retry_policy=TRANSIENT_RETRY, pool=WRITE_POOL,
+       description="Every file of raw/ staged in DuckDB (staging.stg_document): its decoded text, sha256, "
+                   "encoding and manifest metadata. A file unchanged since the last scan (same size, mtime, "
+                   "ctime and inode) is not opened again. Rejected files and manifest problems, with reasons, "
+                   "in staging.stg_rejected and staging.stg_manifest_problem.")
+def raw_documents(context: AssetExecutionContext, raw_folder: RawFolderResource,
+                  warehouse: WarehouseResource) -> MaterializeResult:
     started = time.perf_counter()
-    scan = scan_raw_folder(raw_folder.path, raw_folder.max_bytes)
+    with warehouse.write() as con:
+        scan = scan_raw_folder(raw_folder.path, raw_folder.max_bytes, known=staging.known_files(con))
+        counts = staging.stage_scan(con, scan, context.run_id)
+        metadata = table_metadata(con, "staging.stg_document")
     for r in scan.rejected:
         context.log.warning(f"rejected {r.file}: {r.reason}")
     for p in scan.manifest_problems:
         context.log.warning(f"manifest line {p.line} ({p.file}): {p.reason}" + (" — row skipped" if p.line > 0 else ""))
     context.log.info(
-        f"ingest: {len(scan.documents)} documents read, {len(scan.rejected)} rejected, "
-        f"{len(scan.manifest_problems)} manifest problems in {time.perf_counter() - started:.2f}s"
+        f"ingest: {counts.documents} documents ({counts.read} read, {counts.reused} unchanged since the last scan), "
+        f"{counts.rejected} rejected, {counts.manifest_problems} manifest problems "
+        f"in {time.perf_counter() - started:.2f}s"
     )
-    context.add_output_metadata({
-        "documents": len(scan.documents),
-        "rejected": len(scan.rejected),
-        "manifest_problems": len(scan.manifest_problems),
-        "rejects": MetadataValue.md(
-            "\n".join(f"- `{r.file}`: {r.reason}" for r in scan.rejected) or "none"
-        ),
+    return MaterializeResult(metadata={
+        **metadata,
+        "documents": counts.documents,
+        "files_read": counts.read,
+        "files_unchanged": counts.reused,
+        "rejected": counts.rejected,
+        "manifest_problems": counts.manifest_problems,
+        "staging_tables": MetadataValue.md(", ".join(f"`{t}`" for t in STAGING_TABLES["raw_documents"])),
+        "rejects": MetadataValue.md("\n".join(f"- `{r.file}`: {r.reason}" for r in scan.rejected) or "none"),
     })
-    return scan

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import polars as pl
 
-from extraction.sources import read_raw_document
 from warehouse import io
 from warehouse.units import multiplier
 
@@ -84,19 +82,14 @@ class FigureRows:
         return (frame for _, frame in figure_rule_chunks(self.figures, self.raw_texts, self.region_names))
 
 
-def raw_texts_of(con: duckdb.DuckDBPyConnection, raw_dir: str | Path | None,
-                 doc_ids: set[str] | None = None) -> dict[str, str]:
-    """doc_id → text of the active documents (of `doc_ids`, when given) whose raw file still holds the loaded bytes."""
-    if raw_dir is None or not Path(raw_dir).is_dir():
-        return {}
-    texts, root = {}, Path(raw_dir).resolve()
-    for file, doc_id in con.execute("SELECT file, doc_id FROM dim_document WHERE retired_at IS NULL").fetchall():
-        if doc_ids is not None and doc_id not in doc_ids:
-            continue
-        doc = read_raw_document(Path(raw_dir), file, max_bytes=1 << 62, resolved_root=root)
-        if getattr(doc, "text", None) is not None and doc.doc_id == doc_id:
-            texts[doc_id] = doc.text
-    return texts
+def staged_texts_of(con: duckdb.DuckDBPyConnection, doc_ids: set[str] | None = None) -> dict[str, str]:
+    """doc_id → text of the active documents (of `doc_ids`, when given) as the last scan staged them
+    (staging.stg_document): the text their offsets index into, without opening raw/ again. A document whose
+    file has changed since has no staged text under its doc_id: its quote rule is skipped."""
+    rows = con.execute(
+        """SELECT d.doc_id, any_value(s.text) FROM dim_document d JOIN staging.stg_document s ON s.doc_id = d.doc_id
+           WHERE d.retired_at IS NULL GROUP BY d.doc_id""").fetchall()
+    return {doc_id: text for doc_id, text in rows if doc_ids is None or doc_id in doc_ids}
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

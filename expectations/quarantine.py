@@ -1,4 +1,6 @@
-"""Row-level and subject-fact expectations decide which figures are quarantined instead of loaded."""
+"""Row-level and subject-fact expectations decide which figures are quarantined instead of loaded.
+
+The decision is one Polars pass per rule family (expectations/row_rules.py), made once in figures_clean."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -6,7 +8,8 @@ from functools import lru_cache
 import polars as pl
 
 from expectations.frames import COUNT_TABLES, batch_subject_frames, figure_rule_chunks
-from expectations.runner import ERROR, failing_indices
+from expectations.row_rules import failing_rows
+from expectations.runner import ERROR
 from expectations.suites import COUNT_RULES, FIGURE_ROW_RULES, GDP_RULES, REVENUE_RULES
 
 QUARANTINE_RULES = [r for r in FIGURE_ROW_RULES if r.severity == ERROR]
@@ -28,7 +31,7 @@ def split_quarantine(clean: pl.DataFrame, raw_texts: dict[str, str],
     regions = known_region_names() if region_names is None else region_names
     failed: dict[int, str] = {}
     for offset, frame in figure_rule_chunks(clean, raw_texts, regions):
-        failing = failing_indices(frame, QUARANTINE_RULES, "figures_clean")
+        failing = failing_rows(frame, QUARANTINE_RULES)
         for rule in QUARANTINE_RULES:  # in suite order, so a row is filed under the first rule it failed
             for pos in failing.get(rule.name, []):
                 failed.setdefault(offset + pos, rule.name)
@@ -63,7 +66,7 @@ def split_subject_quarantine(clean: pl.DataFrame) -> tuple[pl.DataFrame, list[tu
             frame = subject.get(table)
             if frame is None or frame.is_empty():
                 continue
-            by_rule = failing_indices(frame, rules, f"figures_clean_{table}")
+            by_rule = failing_rows(frame, rules)
             for rule in rules:
                 for figure_id in frame["figure_id"].gather(by_rule.get(rule.name, [])).to_list():
                     failing.setdefault(figure_id, rule.name)

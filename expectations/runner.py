@@ -9,10 +9,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import pandas as pd
 import polars as pl
+
+if TYPE_CHECKING:  # pandas (and GX) load only when a suite is validated, not for the quarantine
+    import pandas as pd
 
 ERROR = "ERROR"
 WARN = "WARN"
@@ -63,24 +65,6 @@ def severity_of(results: Iterable[RuleResult]) -> str | None:
     The one place a check's, a suite's and `qcity check`'s severity comes from: the rules' own."""
     failed = {r.severity for r in results if not r.success}
     return next((s for s in SEVERITIES if s in failed), None)
-
-
-def with_quarantined(results: list[RuleResult], quarantined: list[tuple[dict, str]], sample: int = 5) -> list[RuleResult]:
-    """Row-rule results of the kept rows, with the rows set aside into quarantine counted as failures of the
-    rule each was filed under: the rows a check failed on, whether they were quarantined or kept."""
-    by_rule: dict[str, list[dict]] = {}
-    for row, rule in quarantined:
-        by_rule.setdefault(rule, []).append(row)
-    out = []
-    for r in results:
-        rows = by_rule.get(r.name, [])
-        if not rows:
-            out.append(r)
-            continue
-        shown = [{k: str(row.get(k)) for k in IDENTITY_COLUMNS + ("value", "value_canonical") if k in row} for row in rows[:sample]]
-        out.append(RuleResult(r.name, r.severity, False, r.element_count + len(rows), r.unexpected_count + len(rows),
-                              (shown + r.unexpected_rows)[:sample], r.description))
-    return out
 
 
 @lru_cache(maxsize=1)
@@ -186,21 +170,3 @@ def validate_chunks(chunks: Iterable[pl.DataFrame], rules: list[Rule], asset_nam
     if not parts:
         return validate_frame(pl.DataFrame(), rules, asset_name), 0
     return merge_chunk_results(parts, rules), rows
-
-
-def failing_indices(frame: pl.DataFrame, rules: list[Rule], asset_name: str) -> dict[str, list[int]]:
-    """Row positions that fail each row-level rule (for quarantine)."""
-    import great_expectations as gx
-
-    pdf = _pandas(frame, rules, ())
-    if pdf.empty:
-        return {}
-    suite = gx.ExpectationSuite(name=f"{asset_name}_rows", expectations=[r.build() for r in rules])
-    validation = _batch(pdf, asset_name).validate(suite, result_format={"result_format": "COMPLETE"})
-    out = {}
-    for res in validation.results:
-        index = (res.result or {}).get("unexpected_index_list") or []
-        ints = [i for i in index if isinstance(i, int)]
-        if ints:
-            out[res.expectation_config.meta["name"]] = ints
-    return out

@@ -26,11 +26,6 @@ class WarehouseSuite:
         """The strongest severity its rules can fail with: what a skipped suite is labelled."""
         return ERROR if any(r.severity == ERROR for r in self.rules) else WARN
 
-    @property
-    def blocking(self) -> bool:
-        """A failed ERROR suite keeps the assets downstream of its table (the report) from materializing."""
-        return self.severity == ERROR
-
 
 WAREHOUSE_SUITES: list[WarehouseSuite] = [
     WarehouseSuite("fact_figure_rows", "fact_figure", suites.FIGURE_ROW_RULES),
@@ -42,7 +37,7 @@ WAREHOUSE_SUITES: list[WarehouseSuite] = [
     WarehouseSuite("dim_region_keys", "dim_region", suites.REGION_INTEGRITY_RULES),
     WarehouseSuite("dim_metric_keys", "dim_metric", suites.METRIC_INTEGRITY_RULES),
     WarehouseSuite("quarantined_figures_keys", "quarantined_figures", suites.QUARANTINE_INTEGRITY_RULES),
-    WarehouseSuite("metric_series_conflicts", "fact_figure", suites.SERIES_RULES),
+    WarehouseSuite("metric_series_conflicts", "metric_series", suites.SERIES_RULES),
 ]
 
 
@@ -85,34 +80,46 @@ def check_scope(con: duckdb.DuckDBPyConnection, run_id: str | None) -> CheckScop
     return CheckScope(run_id, documents)
 
 
-def read_frames(con: duckdb.DuckDBPyConnection, raw_dir: str | Path | None,
-                scope: CheckScope = CheckScope()) -> dict[str, pl.DataFrame | frames.FigureRows | None]:
-    """suite name → the frame it validates (None: the table does not exist in this warehouse; the figure
-    rows come as FigureRows, whose rule frames are built chunk by chunk)."""
-    regions = {r[0] for r in con.execute("SELECT region_zh FROM dim_region").fetchall()}
-    loaded_by_run = ("" if scope.run_id is None else
-                     " AND doc_id IN (SELECT doc_id FROM dim_document WHERE load_run_id = $run_id)")
-    active = con.sql(f"SELECT * FROM fact_figure WHERE retired_at IS NULL{loaded_by_run} ORDER BY figure_id",
-                     params={"run_id": scope.run_id} if scope.run_id is not None else None).pl()
-    texts = frames.raw_texts_of(con, raw_dir, set(active["doc_id"].unique().to_list()))
-    out: dict[str, pl.DataFrame | frames.FigureRows | None] = {
-        "fact_figure_rows": frames.FigureRows(active, texts, regions),
-        "fact_figure_integrity": con.sql(frames.FIGURE_INTEGRITY_SQL).pl(),
-        "metric_series_conflicts": (con.sql(frames.SERIES_FRAME_SQL).pl()
-                                    if frames.table_exists(con, "metric_series") else None),
-    }
-    subject = frames.subject_frames(con)
-    for table, frame in subject.items():
-        out[f"{table}_expectations"] = frame
+def read_frames(con: duckdb.DuckDBPyConnection, scope: CheckScope = CheckScope(),
+                suites: set[str] | None = None) -> dict[str, pl.DataFrame | frames.FigureRows | None]:
+    """suite name → the frame it validates, for the suites named in `suites` (all when None). None: the
+    table does not exist in this warehouse; the figure rows come as FigureRows, whose rule frames are built
+    chunk by chunk."""
+    def wanted(name: str) -> bool:
+        return suites is None or name in suites
+
+    out: dict[str, pl.DataFrame | frames.FigureRows | None] = {}
+    if wanted("fact_figure_rows"):
+        regions = {r[0] for r in con.execute("SELECT region_zh FROM dim_region").fetchall()}
+        loaded_by_run = ("" if scope.run_id is None else
+                         " AND doc_id IN (SELECT doc_id FROM dim_document WHERE load_run_id = $run_id)")
+        active = con.sql(f"SELECT * FROM fact_figure WHERE retired_at IS NULL{loaded_by_run} ORDER BY figure_id",
+                         params={"run_id": scope.run_id} if scope.run_id is not None else None).pl()
+        texts = frames.staged_texts_of(con, set(active["doc_id"].unique().to_list()))
+        out["fact_figure_rows"] = frames.FigureRows(active, texts, regions)
+    if wanted("fact_figure_integrity"):
+        out["fact_figure_integrity"] = con.sql(frames.FIGURE_INTEGRITY_SQL).pl()
+    if wanted("metric_series_conflicts"):
+        out["metric_series_conflicts"] = (con.sql(frames.SERIES_FRAME_SQL).pl()
+                                          if frames.table_exists(con, "metric_series") else None)
+    if any(wanted(f"{table}_expectations") for table in ("fact_gdp", "fact_revenue", *frames.COUNT_TABLES)):
+        for table, frame in frames.subject_frames(con).items():
+            if wanted(f"{table}_expectations"):
+                out[f"{table}_expectations"] = frame
     for table, sql in frames.KEY_FRAME_SQL.items():
-        out[f"{table}_keys"] = con.sql(sql).pl()
+        if wanted(f"{table}_keys"):
+            out[f"{table}_keys"] = con.sql(sql).pl()
     return out
 
 
 def validate_suites(frames_by_suite: dict[str, pl.DataFrame | frames.FigureRows | None],
-                    recorder: DocsRecorder | None = None, scope: CheckScope = CheckScope()) -> list[SuiteOutcome]:
+                    recorder: DocsRecorder | None = None, scope: CheckScope = CheckScope(),
+                    suites: set[str] | None = None) -> list[SuiteOutcome]:
+    """The outcome of every warehouse suite (of those named in `suites`, when given)."""
     outcomes = []
     for suite in WAREHOUSE_SUITES:
+        if suites is not None and suite.name not in suites:
+            continue
         frame = frames_by_suite.get(suite.name)
         if frame is None:
             outcomes.append(SuiteOutcome(suite, [], 0, skipped=f"{suite.asset}: its source does not exist in this warehouse"))
@@ -126,12 +133,12 @@ def validate_suites(frames_by_suite: dict[str, pl.DataFrame | frames.FigureRows 
     return outcomes
 
 
-def run_warehouse_suites(db_path: str | Path, raw_dir: str | Path | None = None, lock_timeout: float = 30.0,
+def run_warehouse_suites(db_path: str | Path, lock_timeout: float = 30.0,
                          recorder: DocsRecorder | None = None) -> list[SuiteOutcome]:
     with hold(db_lock_path(db_path), lock_timeout, "check the warehouse"):
         con = connect(db_path, read_only=True)
         try:
-            frames_by_suite = read_frames(con, raw_dir)
+            frames_by_suite = read_frames(con)
         finally:
             con.close()
     return validate_suites(frames_by_suite, recorder)

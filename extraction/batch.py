@@ -71,7 +71,9 @@ def _budget(seconds: float) -> Iterator[None]:
         raise DocumentOverBudget
 
     previous = signal.signal(signal.SIGALRM, over)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Repeats every 50 ms after the budget: an exception raised inside a garbage-collector callback or a
+    # __del__ is printed and dropped by Python, so one alarm alone can be lost.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:

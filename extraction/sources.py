@@ -4,6 +4,7 @@ Nothing outside the raw folder is ever read: symlinks that resolve outside it ar
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,6 +29,10 @@ class RawDocument:
     published: str = ""
     region_override: str = ""
     year_override: int | None = None
+    # (size, mtime_ns, ctime_ns, inode) when the bytes were read: the same signature later means the same
+    # bytes without opening the file (ctime changes with every write and cannot be set back by a program).
+    signature: tuple[int, int, int, int] | None = None
+    reused: bool = False  # True: not read this scan, its signature matched the staged one (text left empty)
 
     @property
     def metadata_fingerprint(self) -> str:
@@ -74,10 +79,20 @@ def _inside(path: Path | str, resolved_root: Path | str) -> bool:
     return os.path.realpath(path).startswith(os.path.join(resolved_root, ""))
 
 
+@dataclass(frozen=True)
+class KnownFile:
+    """What an earlier scan staged for a file: enough to keep it without reading it again."""
+
+    signature: tuple[int, int, int, int]
+    doc_id: str
+    encoding: str
+
+
 def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES,
-                      resolved_root: Path | None = None) -> RawDocument | RejectedDocument:
+                      resolved_root: Path | None = None, known: KnownFile | None = None) -> RawDocument | RejectedDocument:
     """One file of raw/ as a document, or a rejection with its reason. `resolved_root`: raw_dir.resolve(),
-    when the caller reads many files (resolving it again per file costs a dozen system calls)."""
+    when the caller reads many files (resolving it again per file costs a dozen system calls). `known`: the
+    file as an earlier scan staged it; when its stat signature still matches, the file is not opened."""
     path = os.path.join(raw_dir, name)
     if not _inside(path, resolved_root or raw_dir.resolve()):
         return RejectedDocument(name, "", 0, "path resolves outside raw/ (symlink or '..'); not read")
@@ -85,9 +100,13 @@ def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYT
         return RejectedDocument(name, "", 0, "a symlinked directory inside raw/: not followed (its files are read where they are)")
     if not os.path.isfile(path):
         return RejectedDocument(name, "", 0, "not a regular file")
-    size = os.stat(path).st_size
+    st = os.stat(path)
+    size = st.st_size
     if size > max_bytes:
         return RejectedDocument(name, "", size, f"file is {size} bytes, over the {max_bytes}-byte limit")
+    signature = (size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    if known is not None and known.signature == signature:
+        return RawDocument(name, known.doc_id, size, known.encoding, "", signature=signature, reused=True)
     with open(path, "rb") as handle:
         data = handle.read()
     doc_id = hashlib.sha256(data).hexdigest()
@@ -95,11 +114,15 @@ def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYT
         decoded = decode_document(data)
     except UndecodableDocument as exc:
         return RejectedDocument(name, doc_id, size, str(exc))
-    return RawDocument(name, doc_id, size, decoded.encoding, decoded.text)
+    return RawDocument(name, doc_id, size, decoded.encoding, decoded.text, signature=signature)
 
 
-def scan_raw_folder(raw_dir: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> RawScan:
+def scan_raw_folder(raw_dir: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
+                    known: dict[str, KnownFile] | None = None) -> RawScan:
+    """Every file of raw/ with the manifest's metadata. `known`: file → what an earlier scan staged; a file
+    whose stat signature is unchanged comes back `reused`, without its text and without being opened."""
     raw_dir = Path(raw_dir)
+    known = known or {}
     scan = RawScan()
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
@@ -119,15 +142,14 @@ def scan_raw_folder(raw_dir: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         elif name not in present:
             scan.manifest_problems.append(ManifestProblem(entries[name].line, name, "listed in the manifest but the file is missing"))
     for name in names:
-        result = read_raw_document(raw_dir, name, max_bytes, root)
+        result = read_raw_document(raw_dir, name, max_bytes, root, known.get(name))
         if isinstance(result, RejectedDocument):
             scan.rejected.append(result)
             continue
         meta = entries.get(name)
         if meta is not None:
-            result = RawDocument(
-                result.file, result.doc_id, result.size, result.encoding, result.text,
-                url=meta.url, title=meta.title, published=meta.published,
+            result = dataclasses.replace(
+                result, url=meta.url, title=meta.title, published=meta.published,
                 region_override=meta.region_zh, year_override=meta.year,
             )
         scan.documents.append(result)

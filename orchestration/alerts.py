@@ -33,7 +33,7 @@ SMTP_TIMEOUT_S = 10.0
 DEFAULT_REPEAT_DAYS = 7.0
 DEFAULT_UI_URL = "http://localhost:3000"
 # The check whose failing rows are quarantined figures: those alert per problem (below), not per run.
-QUARANTINE_CHECK = "figures_clean_expectations"
+QUARANTINE_CHECK = "figures_clean_row_rules"
 
 
 # ---- configuration --------------------------------------------------------------------------------------

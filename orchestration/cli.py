@@ -157,7 +157,7 @@ def check(db_path: str | None, raw_path: str | None, docs_dir: str | None, wait_
         raise click.ClickException(problem)
     recorder = DocsRecorder()
     try:
-        outcomes = run_warehouse_suites(db_path, raw_path or raw_path_from_env(), recorder=recorder)
+        outcomes = run_warehouse_suites(db_path, recorder=recorder)
     except (WarehouseBusy, FileNotFoundError) as exc:
         raise click.ClickException(str(exc))
     for line in report_lines(outcomes):

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import duckdb
-from dagster import DagsterInstance, Definitions, mem_io_manager
+from dagster import DagsterInstance, Definitions
 
-from orchestration.definitions import ASSETS, CHECKS
+from orchestration.definitions import ASSETS
 from orchestration.jobs import nightly_load_job
 from orchestration.resources import WarehouseResource, resources_from_env
 from warehouse.io import connect
@@ -76,11 +76,10 @@ def load_run_config(log_level: str = "INFO", only_files: list[str] | None = None
 
 
 def load_definitions(db_path: str, raw_path: str, wait_seconds: float) -> Definitions:
-    """The job's definitions for one in-process load: outputs in memory (see orchestration/definitions.py)
-    and warehouse locks bounded by the load's --wait."""
-    resources = {**resources_from_env(db_path, raw_path), "io_manager": mem_io_manager,
+    """The job's definitions for one in-process load, with warehouse locks bounded by the load's --wait."""
+    resources = {**resources_from_env(db_path, raw_path),
                  "warehouse": WarehouseResource(db_path=db_path, lock_timeout_s=wait_seconds)}
-    return Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[nightly_load_job], resources=resources)
+    return Definitions(assets=ASSETS, jobs=[nightly_load_job], resources=resources)
 
 
 @contextmanager
@@ -175,7 +174,8 @@ def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level
             job = load_definitions(db_path, raw_path, wait_seconds).resolve_job_def(nightly_load_job.name)
             with _instance() as instance:
                 result = job.execute_in_process(
-                    run_config=load_run_config(log_level, only_files), instance=instance, raise_on_error=False)
+                    run_config=load_run_config(log_level, only_files), instance=instance, raise_on_error=False,
+                    tags={"qcity/trigger": "qcity load"})
                 evaluations = result.get_asset_check_evaluations()
             _raise_if_signalled(received, db_path, result.run_id)
             outcome = LoadOutcome(success=result.success, run_id=result.run_id)

@@ -1,4 +1,9 @@
-"""Dagster resources, configured from the environment (QCITY_DB, QCITY_RAW, QCITY_MAX_BYTES: orchestration/settings.py)."""
+"""The leaf of the Dagster code: resources, the retry policy, the write pool and the warehouse's table lists.
+
+Assets, checks, jobs, sensors and the definitions import from here; this module imports none of them.
+Resources read their configuration through EnvVar (QCITY_DB, QCITY_RAW, QCITY_MAX_BYTES), resolved when a
+run starts; orchestration/settings.py gives each variable its default.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -6,11 +11,35 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import Backoff, ConfigurableResource, EnvVar, RetryPolicy
 
-from orchestration.settings import DEFAULT_MAX_BYTES, db_path_from_env, max_bytes_from_env, raw_path_from_env
+from orchestration.settings import DEFAULT_MAX_BYTES, apply_default_environment
 from warehouse import io
 from warehouse.locking import WarehouseBusy, db_lock_path, hold
+
+# Transient trouble (a busy disk, a DuckDB IO hiccup) deserves another try. A parser bug never needs one:
+# extraction/batch.py records a failing document and goes on. Each stage writes in one transaction, so a
+# retried step starts again from the previous consistent state.
+TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
+
+# Every step that writes the warehouse file runs in this pool; dagster.yaml (`make setup`) limits it to one
+# step at a time across all runs, whoever launched them (DuckDB allows one writer).
+WRITE_POOL = "duckdb_write"
+
+# The tables of the warehouse the load writes, and the views over them (warehouse/schema/*.sql).
+WAREHOUSE_TABLES = (
+    "fact_figure", "dim_document", "dim_region", "dim_metric",
+    "fact_gdp", "fact_revenue", "fact_certification_count", "fact_standard_count",
+    "fact_brand_count", "fact_award_count", "fact_rate", "metric_series",
+    "rejected_documents", "quarantined_figures", "load_runs",
+)
+WAREHOUSE_VIEWS = ("target_progress",)
+# The staging tables each stage writes (warehouse/schema/007_staging.sql).
+STAGING_TABLES = {
+    "raw_documents": ("staging.stg_document", "staging.stg_rejected", "staging.stg_manifest_problem"),
+    "figures": ("staging.stg_plan", "staging.stg_figure"),
+    "figures_clean": ("staging.stg_figure_clean", "staging.stg_quarantine"),
+}
 
 
 def _connect_or_busy(db_path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -61,10 +90,9 @@ class RawFolderResource(ConfigurableResource):
 
 
 def resources_from_env(db_path: str | None = None, raw_path: str | None = None) -> dict:
+    """The resources, configured from QCITY_* through EnvVar; explicit paths (a test, `qcity load --db`) win."""
+    apply_default_environment()
     return {
-        "warehouse": WarehouseResource(db_path=db_path or db_path_from_env()),
-        "raw_folder": RawFolderResource(
-            path=raw_path or raw_path_from_env(),
-            max_bytes=max_bytes_from_env(),
-        ),
+        "warehouse": WarehouseResource(db_path=db_path or EnvVar("QCITY_DB")),
+        "raw_folder": RawFolderResource(path=raw_path or EnvVar("QCITY_RAW"), max_bytes=EnvVar.int("QCITY_MAX_BYTES")),
     }

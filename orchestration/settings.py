@@ -27,3 +27,11 @@ def raw_path_from_env() -> str:
 def max_bytes_from_env() -> int:
     """$QCITY_MAX_BYTES: the largest document read, in bytes (default 5 MB)."""
     return int(os.environ.get("QCITY_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def apply_default_environment() -> None:
+    """Set QCITY_DB, QCITY_RAW and QCITY_MAX_BYTES to their defaults where unset, so that the resources'
+    EnvVars resolve in this process and in every step process it starts."""
+    os.environ.setdefault("QCITY_DB", db_path_from_env())
+    os.environ.setdefault("QCITY_RAW", raw_path_from_env())
+    os.environ.setdefault("QCITY_MAX_BYTES", str(max_bytes_from_env()))

@@ -68,9 +68,9 @@ def alert_env(tmp_path, monkeypatch):
 
 
 def _load(instance, raw: Path, db: Path):
-    from orchestration.definitions import ASSETS, CHECKS
+    from orchestration.definitions import ASSETS
 
-    return materialize([*ASSETS, *CHECKS], resources=resources_from_env(str(db), str(raw)), instance=instance,
+    return materialize(ASSETS, resources=resources_from_env(str(db), str(raw)), instance=instance,
                        raise_on_error=False)
 
 
@@ -100,7 +100,7 @@ def test_a_quarantined_rate_alerts_once_reminds_after_n_days_and_its_correction_
         [message] = webhook.posts
         fields = message["qcity"]
         assert (fields["kind"], fields["severity"], fields["run_id"], fields["check"]) == (
-            "quarantine_new", "ERROR", first.run_id, "figures_clean_expectations")
+            "quarantine_new", "ERROR", first.run_id, "figures_clean_row_rules")
         assert fields["rules"] == [suites.RATE_PERCENT_WITHIN_0_100]
         assert fields["counts"] == {"failing_rows": 1, "quarantined_figures": 1, "rejected_documents": 0}
         assert fields["samples"] == [{"file": "bad.txt", "quote": "长沙市产品质量监督抽查合格率达120%", "value": "120.0"}]
@@ -251,7 +251,7 @@ def test_an_alert_is_emailed_over_smtp(tmp_path, smtp_server):
     message = email.message_from_string(raw_message, policy=email.policy.default)
     assert (message["To"], message["Subject"]) == ("oncall@example.org", "[qcity ERROR] 1 figures quarantined")
     body = message.get_content()
-    assert "run run-7 · check figures_clean_expectations · rule rate_percent_within_0_100" in body
+    assert "run run-7 · check figures_clean_row_rules · rule rate_percent_within_0_100" in body
     assert "quarantined figures 1 · rejected documents 2" in body
     assert "bad.txt: “合格率达120%” = 120" in body and f"{UI_URL}/runs/run-7" in body
     assert not config.jsonl_path.exists()

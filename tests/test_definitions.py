@@ -27,14 +27,38 @@ def test_graph_schedule_and_sensor():
     for name in ("check_alerts_sensor", "run_failure_alert_sensor"):   # issue 18: alerts
         assert defs.resolve_sensor_def(name).required_resource_keys == {"warehouse"}
     checks = defs.resolve_asset_graph().asset_check_keys
-    assert any(c.name == "figures_clean_expectations" for c in checks)
+    assert any(c.name == "figures_clean_row_rules" for c in checks)
 
 
-def test_only_the_subject_fact_check_of_the_batch_blocks():
-    """The row rules' failures are quarantined and the rest loads; the subject facts stop the load."""
+def test_no_check_blocks_and_each_sits_on_the_asset_it_guards():
+    """The quarantine keeps failing rows out and the rest loads; the warehouse checks run after the commit:
+    none blocks. Each check hangs on the asset it validates."""
+    from expectations.warehouse_checks import WAREHOUSE_SUITES
     from orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    blocking = {k.name: graph.get_check_spec(k).blocking for k in graph.asset_check_keys
-                if k.asset_key.to_user_string() == "figures_clean"}
-    assert blocking == {"figures_clean_expectations": False, "figures_clean_subject_facts": True}
+    specs = {k.name: (k.asset_key.to_user_string(), graph.get_check_spec(k).blocking) for k in graph.asset_check_keys}
+    assert specs["figures_clean_row_rules"] == ("figures_clean", False)
+    assert specs["figures_clean_subject_facts"] == ("figures_clean", False)
+    assert specs["metric_series_conflicts"] == ("metric_series", False)
+    for suite in WAREHOUSE_SUITES:
+        assert specs[suite.name] == (suite.asset, False)
+
+
+def test_every_asset_has_its_own_description():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    descriptions = {k.to_user_string(): graph.get(k).description for k in graph.get_all_asset_keys()}
+    assert all(descriptions.values()), [k for k, d in descriptions.items() if not d]
+    assert len(set(descriptions.values())) == len(descriptions), "two assets share a description"
+
+
+def test_the_dagster_code_has_no_import_cycle():
+    """orchestration.resources is the leaf: importing it loads no asset, check, job or definitions module."""
+    code = ("import sys, orchestration.resources; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('assets', 'expectations') "
+            "or m in ('orchestration.definitions', 'orchestration.jobs', 'orchestration.sensors')))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

@@ -200,7 +200,7 @@ def seed_copy(seed_load, tmp_path_factory):
 def seed_frames(seed_copy):
     con = duckdb.connect(str(seed_copy[0]), read_only=True)
     try:
-        return read_frames(con, seed_copy[1])
+        return read_frames(con)
     finally:
         con.close()
 
@@ -216,7 +216,7 @@ def test_integrity_rule_fails_on_a_broken_reference(seed_copy, rule, mutation):
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(mutation).fetchall()
-        frame = read_frames(con, None)["fact_figure_integrity"]
+        frame = read_frames(con)["fact_figure_integrity"]
         con.execute("ROLLBACK")
     finally:
         con.close()
@@ -259,7 +259,7 @@ def test_seed_load_check_evaluations_pass_with_numeric_metadata(seed_load):
     result, _, _ = seed_load
     evaluations = result.get_asset_check_evaluations()
     names = {e.check_name for e in evaluations}
-    assert {"figures_clean_expectations", "figures_clean_subject_facts", "fact_figure_rows", "fact_figure_integrity",
+    assert {"figures_clean_row_rules", "figures_clean_subject_facts", "fact_figure_rows", "fact_figure_integrity",
             "fact_gdp_expectations", "fact_revenue_expectations"} <= names
     blocking_failures = [e.check_name for e in evaluations if not e.passed and e.severity.value == "ERROR"]
     assert blocking_failures == []
@@ -293,7 +293,7 @@ def test_failing_rows_are_quarantined_and_the_rest_loads(tmp_path, read_db, monk
     quarantined = read_db(db, "SELECT expectation, run_id, figure->>'quote' FROM quarantined_figures")
     assert quarantined == [(suites.RATE_PERCENT_WITHIN_0_100, result.run_id, "产品质量监督抽查合格率达120%")]
     assert read_db(db, "SELECT count(*) FROM fact_figure WHERE category = 'gdp'") == [(1,)]
-    rows_check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "figures_clean_expectations")
+    rows_check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "figures_clean_row_rules")
     # The rule is ERROR, so is the check (red on figures_clean); it does not block: the rest loaded.
     assert (rows_check.passed, rows_check.severity.value) == (False, "ERROR")
     assert rows_check.metadata[f"quarantined.{suites.RATE_PERCENT_WITHIN_0_100}"].value == 1
@@ -310,7 +310,9 @@ def test_a_subject_fact_failure_is_quarantined_and_the_load_goes_on(tmp_path, re
     monkeypatch.setenv("QCITY_GX_DOCS", str(tmp_path / "docs"))
     result, db = _load_one(tmp_path, BAD_DOCUMENT)
     subject = next(e for e in result.get_asset_check_evaluations() if e.check_name == "figures_clean_subject_facts")
-    assert subject.passed  # on what is kept
+    # the check reports the decision: failed (ERROR, red on figures_clean) because it set a figure aside
+    assert (subject.passed, subject.severity.value) == (False, "ERROR")
+    assert subject.metadata[f"quarantined.{suites.GDP_PART_NOT_ABOVE_TOTAL}"].value == 1
     assert "fact_figure" in _materialized(result)
     quarantined = read_db(db, "SELECT expectation, figure->>'quote' FROM quarantined_figures ORDER BY 1")
     assert quarantined == [(suites.GDP_PART_NOT_ABOVE_TOTAL, "第二产业增加值800亿元"),
@@ -437,7 +439,7 @@ SEVERITY_CASES = [
 
 @pytest.mark.parametrize("outcomes, severity", SEVERITY_CASES)
 def test_a_check_has_the_severity_of_its_strongest_failed_rule(outcomes, severity):
-    from expectations.checks import to_check_result
+    from assets.check_results import to_check_result
     from expectations.runner import RuleResult, severity_of
 
     results = [RuleResult(f"r{i}", s, ok, 1, 0 if ok else 1) for i, (s, ok) in enumerate(outcomes)]
@@ -448,24 +450,51 @@ def test_a_check_has_the_severity_of_its_strongest_failed_rule(outcomes, severit
         assert check.severity.value == severity
 
 
-def test_quarantined_rows_count_as_failures_of_their_rule():
-    from expectations.runner import RuleResult, with_quarantined
+# ---- the quarantine's Polars form of each rule agrees with GX ---------------------------------------------
+# Rows beside the cases above that probe what each expectation type skips: missing values, NaN, a condition
+# that does not hold, a range whose upper end is missing.
+EDGE_ROWS = [
+    {"value_max": None, "value_max_canonical": None},
+    {"value_max": float("nan"), "value_max_canonical": float("nan"), "qualifier": "range"},
+    {**RATE, "unit_canonical": "points", "value": 120.0, "value_canonical": 120.0},   # not percent: no 0–100 rule
+    {"category": None},
+    {"qualifier": None, "kind": None, "period": None},
+    {"quote": None},
+    {"value_canonical": -0.0},
+    {**GROWTH, "value": -100.0, "value_canonical": -100.0},
+]
 
-    kept = [RuleResult(suites.RATE_PERCENT_WITHIN_0_100, ERROR, True, 3, 0),
-            RuleResult(suites.KIND_IN_VOCABULARY, ERROR, True, 3, 0)]
-    row = {"figure_id": "f9", "file": "bad.txt", "quote": "合格率达120%", "value": 120.0, "char_start": 4}
-    rate, kind = with_quarantined(kept, [(row, suites.RATE_PERCENT_WITHIN_0_100)])
-    assert (rate.success, rate.element_count, rate.unexpected_count) == (False, 4, 1)
-    assert rate.unexpected_rows == [{"figure_id": "f9", "file": "bad.txt", "quote": "合格率达120%", "value": "120.0"}]
-    assert kind == kept[1]
+
+@pytest.mark.parametrize("rule", suites.FIGURE_ROW_RULES, ids=[r.name for r in suites.FIGURE_ROW_RULES])
+def test_the_quarantine_rule_fails_exactly_the_rows_gx_fails(rule):
+    from expectations.row_rules import failing_rows
+
+    rows = [figure_row()] + [_with_offsets(figure_row(figure_id=f"case{i}", **changes))
+                             for i, (_, changes) in enumerate(FIGURE_CASES)]
+    rows += [_with_offsets(figure_row(figure_id=f"edge{i}", **changes)) for i, changes in enumerate(EDGE_ROWS)]
+    frame = frames.figure_rule_frame(figures_of(rows), {DOC_ID: TEXT}, {"长沙市"})
+    [gx] = validate_frame(frame, [rule], "equivalence", sample=len(rows))
+    by_polars = frame["figure_id"].gather(failing_rows(frame, [rule]).get(rule.name, [])).to_list()
+    assert sorted(r["figure_id"] for r in gx.unexpected_rows) == sorted(by_polars)
 
 
-def test_a_warehouse_check_blocks_when_its_suite_has_an_error_rule():
-    from orchestration.definitions import defs
+@pytest.mark.parametrize("table, rules, frame", [
+    ("fact_gdp", suites.GDP_RULES, pl.DataFrame({
+        "figure_id": ["total", "huge", "part", "part_over", "no_total", "half"],
+        "metric_id": ["gdp.total", "gdp.total", "gdp.secondary", "gdp.secondary", "gdp.secondary", "gdp.total"],
+        "period_grain": ["year", "year", "year", "year", "year", "half_year"],
+        "value_yuan": [5e11, 9e15, 1e11, 6e11, 1e11, 1e5],
+        "gdp_total_yuan": [None, None, 5e11, 5e11, None, None]})),
+    ("fact_count", suites.COUNT_RULES, pl.DataFrame({
+        "figure_id": ["whole", "negative", "fraction", "rate_unit"],
+        "count": [12.0, -3.0, 2.5, 1.42],
+        "count_distance_to_integer": [0.0, 0.0, 0.5, None]})),
+], ids=["gdp", "count"])
+def test_the_subject_fact_rules_fail_exactly_the_rows_gx_fails(table, rules, frame):
+    from expectations.row_rules import failing_rows
 
-    graph = defs.resolve_asset_graph()
-    specs = {k.name: graph.get_check_spec(k) for k in graph.asset_check_keys}
-    for suite in WAREHOUSE_SUITES:
-        if suite.name in specs:
-            assert specs[suite.name].blocking == any(r.severity == ERROR for r in suite.rules), suite.name
-    assert specs["metric_series_conflicts"].blocking is False   # its one rule is WARN
+    by_polars = failing_rows(frame, rules)
+    for result in validate_frame(frame, rules, table, sample=frame.height):
+        expected = sorted(r["figure_id"] for r in result.unexpected_rows)
+        assert sorted(frame["figure_id"].gather(by_polars.get(result.name, [])).to_list()) == expected, result.name
+        assert expected, f"{result.name}: the table has no failing row for it"

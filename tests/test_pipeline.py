@@ -46,7 +46,7 @@ def test_subject_tables_hold_their_category(seed_load, read_db, table, category)
 def test_rate_check_ran_and_passed(seed_load):
     result, _, _ = seed_load
     evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert evaluations.get("figures_clean_expectations") is True
+    assert evaluations.get("figures_clean_row_rules") is True
 
 
 def test_reload_of_unchanged_raw_changes_nothing(seed_load, tmp_path):

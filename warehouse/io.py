@@ -7,8 +7,6 @@ and inserts the new ones, and a removed file's figures are retired (kept, with r
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -18,6 +16,7 @@ import polars as pl
 
 from extraction.sources import RawDocument, RawScan, RejectedDocument
 from warehouse.metrics import catalogue_rows
+from warehouse.transforms import CLEAN_COLUMNS
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 SUBJECT_FACTS_SQL = SCHEMA_DIR / "subject_facts.sql"
@@ -134,112 +133,94 @@ class LoadStats:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def summary(self) -> str:
+        """One readable line for the run log."""
+        return (f"{self.documents_seen} documents seen: {self.documents_new} new, {self.documents_changed} changed, "
+                f"{self.documents_removed} removed, {self.documents_rejected} rejected; figures: "
+                f"{self.figures_inserted} written, {self.figures_retired} retired, {self.figures_quarantined} quarantined")
 
-def _published(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+
+# The files whose active document the load retires: gone, changed, or changed into one that failed to extract.
+_RETIRED_FILES = "SELECT file FROM staging.stg_plan WHERE action IN ('removed', 'changed', 'failed')"
+# The documents the load writes (extracted without failure).
+_LOADED = "SELECT doc_id FROM staging.stg_plan WHERE action IN ('new', 'changed')"
+
+MERGE_DOCUMENTS_SQL = f"""
+MERGE INTO dim_document t
+USING (
+    SELECT p.doc_id, p.file, nullif(d.url, '') AS url, nullif(d.title, '') AS title,
+           TRY_CAST(nullif(d.published, '') AS DATE) AS published, p.region_zh, d.encoding, d.size_bytes,
+           CAST(coalesce(c.figures, 0) AS INTEGER) AS figure_count, $version AS extractor_version,
+           d.metadata_sha256, $now AS loaded_at, $run_id AS load_run_id
+    FROM staging.stg_plan p
+    JOIN staging.stg_document d ON d.file = p.file AND d.doc_id = p.doc_id
+    LEFT JOIN (SELECT doc_id, count(*) AS figures FROM staging.stg_figure_clean GROUP BY doc_id) c ON c.doc_id = p.doc_id
+    WHERE p.action IN ('new', 'changed')
+) s ON t.doc_id = s.doc_id
+WHEN MATCHED THEN UPDATE SET file = s.file, url = s.url, title = s.title, published = s.published,
+    region_zh = s.region_zh, encoding = s.encoding, size_bytes = s.size_bytes, figure_count = s.figure_count,
+    extractor_version = s.extractor_version, metadata_sha256 = s.metadata_sha256, loaded_at = s.loaded_at,
+    retired_at = NULL, load_run_id = s.load_run_id
+WHEN NOT MATCHED THEN INSERT BY NAME"""
+
+# Content seen before (a reverted or renamed file) is merged onto its retired rows; rows of its earlier
+# extraction that this one no longer finds are deleted first.
+# (the key is not among the columns updated: DuckDB checks a unique key updated in a transaction eagerly)
+MERGE_FIGURES_SQL = f"""
+MERGE INTO fact_figure t
+USING (SELECT *, $now AS loaded_at, CAST(NULL AS TIMESTAMP) AS retired_at FROM staging.stg_figure_clean
+       WHERE doc_id IN ({_LOADED})) s
+ON t.figure_id = s.figure_id
+WHEN MATCHED THEN UPDATE SET {", ".join(f"{c} = s.{c}" for c in [*CLEAN_COLUMNS, "loaded_at", "retired_at"] if c != "figure_id")}
+WHEN NOT MATCHED THEN INSERT BY NAME"""
+
+REJECTS_SQL = """
+SELECT file, doc_id, size_bytes, reason FROM staging.stg_rejected
+UNION ALL SELECT p.file, p.doc_id, coalesce(d.size_bytes, 0), p.reason FROM staging.stg_plan p
+    LEFT JOIN staging.stg_document d ON d.file = p.file AND p.action = 'duplicate'
+    WHERE p.action = 'duplicate'
+UNION ALL SELECT file, doc_id, 0, reason FROM staging.stg_plan WHERE action = 'failed'"""
 
 
-def write_load(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    run_id: str,
-    scan: RawScan,
-    plan: LoadPlan,
-    figures: pl.DataFrame,
-    regions: dict[str, str],
-    failures: Iterable[tuple[str, str, str]],
-    extractor_version: str,
-    region_rows: list[dict],
-    started_at: dt.datetime,
-    quarantined: Iterable[tuple[dict, str]] = (),
-) -> LoadStats:
-    """Apply one load in a single transaction. `figures` are the clean rows of the documents in plan.to_extract."""
+def merge_staged_load(con: duckdb.DuckDBPyConnection, *, run_id: str, extractor_version: str,
+                      region_rows: list[dict], started_at: dt.datetime, trigger: str | None = None) -> LoadStats:
+    """Merge what the stages of run `run_id` staged (warehouse/staging.py) into the warehouse, in one transaction."""
     now = dt.datetime.now()
-    failures = list(failures)
-    failed_ids = {doc_id for _, doc_id, _ in failures}
-    rejects = list(scan.rejected) + plan.duplicates + [RejectedDocument(f, d, 0, r) for f, d, r in failures]
-    loaded = [d for d in plan.to_extract if d.doc_id not in failed_ids]
-    retire_files = plan.removed + [d.file for d in plan.changed] + [d.file for d in plan.new if d.doc_id in failed_ids]
-    stats = LoadStats(
-        run_id=run_id,
-        documents_seen=len(scan.documents) + len(scan.rejected),
-        documents_new=sum(1 for d in plan.new if d.doc_id not in failed_ids),
-        documents_changed=sum(1 for d in plan.changed if d.doc_id not in failed_ids),
-        documents_removed=len(plan.removed),
-        documents_rejected=len(rejects),
-    )
+    params = {"now": now, "run_id": run_id, "version": extractor_version}
+    stats = LoadStats(run_id=run_id)
     con.execute("BEGIN TRANSACTION")
     try:
-        if retire_files:
-            con.execute("CREATE OR REPLACE TEMP TABLE _retire AS SELECT unnest(?::VARCHAR[]) AS file", [retire_files])
-            stats.figures_retired = con.execute(
-                """UPDATE fact_figure SET retired_at = ? WHERE retired_at IS NULL
-                   AND doc_id IN (SELECT doc_id FROM dim_document WHERE retired_at IS NULL AND file IN (SELECT file FROM _retire))""",
-                [now],
-            ).fetchall()[0][0]
-            con.execute(
-                "UPDATE dim_document SET retired_at = ? WHERE retired_at IS NULL AND file IN (SELECT file FROM _retire)", [now]
-            )
-        if loaded:
-            ids = [d.doc_id for d in loaded]
-            # Content seen before (a reverted or renamed file): its retired rows make way for the fresh ones.
-            con.execute("DELETE FROM fact_figure WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
-            con.execute("DELETE FROM dim_document WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
-            counts = figures.group_by("doc_id").len() if not figures.is_empty() else None
-            count_of = dict(counts.iter_rows()) if counts is not None else {}
-            docs = pl.DataFrame(
-                {
-                    "doc_id": ids,
-                    "file": [d.file for d in loaded],
-                    "url": [d.url or None for d in loaded],
-                    "title": [d.title or None for d in loaded],
-                    "published": [_published(d.published) for d in loaded],
-                    "region_zh": [regions.get(d.doc_id) or None for d in loaded],
-                    "encoding": [d.encoding for d in loaded],
-                    "size_bytes": [d.size for d in loaded],
-                    "figure_count": [int(count_of.get(d.doc_id, 0)) for d in loaded],
-                    "extractor_version": [extractor_version] * len(loaded),
-                    "metadata_sha256": [d.metadata_fingerprint for d in loaded],
-                    "loaded_at": [now] * len(loaded),
-                    "retired_at": pl.Series([None] * len(loaded), dtype=pl.Datetime),
-                    "load_run_id": [run_id] * len(loaded),
-                },
-                schema_overrides={"published": pl.Date, "size_bytes": pl.Int64, "figure_count": pl.Int32},
-            )
-            con.register("_docs", docs)
-            con.execute("INSERT INTO dim_document BY NAME SELECT * FROM _docs")
-            con.unregister("_docs")
-            if not figures.is_empty():
-                frame = figures.filter(pl.col("doc_id").is_in(ids)).with_columns(
-                    pl.lit(now).alias("loaded_at"), pl.lit(None, dtype=pl.Datetime).alias("retired_at")
-                )
-                con.register("_figs", frame)
-                con.execute("INSERT INTO fact_figure BY NAME SELECT * FROM _figs")
-                con.unregister("_figs")
-                stats.figures_inserted = frame.height
-        if loaded:  # re-extracted documents: this run's quarantine decides afresh
-            con.execute("UPDATE quarantined_figures SET resolved_at = ? WHERE resolved_at IS NULL"
-                        " AND doc_id IN (SELECT unnest(?::VARCHAR[]))", [now, [d.doc_id for d in loaded]])
-        for row, rule in quarantined:
-            stats.figures_quarantined += quarantine(con, [row], rule, run_id)
+        counts = dict(con.execute("SELECT action, count(*) FROM staging.stg_plan GROUP BY action").fetchall())
+        stats.documents_new, stats.documents_changed = counts.get("new", 0), counts.get("changed", 0)
+        stats.documents_removed = counts.get("removed", 0)
+        stats.documents_seen = con.execute(
+            "SELECT (SELECT count(*) FROM staging.stg_document) + (SELECT count(*) FROM staging.stg_rejected)").fetchall()[0][0]
+        stats.figures_retired = con.execute(
+            f"""UPDATE fact_figure SET retired_at = $now WHERE retired_at IS NULL
+                AND doc_id IN (SELECT doc_id FROM dim_document WHERE retired_at IS NULL AND file IN ({_RETIRED_FILES}))""",
+            {"now": now}).fetchall()[0][0]
+        con.execute(f"UPDATE dim_document SET retired_at = $now WHERE retired_at IS NULL AND file IN ({_RETIRED_FILES})",
+                    {"now": now})
+        con.execute(f"""DELETE FROM fact_figure WHERE doc_id IN ({_LOADED})
+                        AND figure_id NOT IN (SELECT figure_id FROM staging.stg_figure_clean)""")
+        con.execute(MERGE_DOCUMENTS_SQL, params)
+        stats.figures_inserted = con.execute(MERGE_FIGURES_SQL, {"now": now}).fetchall()[0][0]
+        # re-extracted documents: this run's quarantine decides afresh
+        con.execute(f"UPDATE quarantined_figures SET resolved_at = $now WHERE resolved_at IS NULL AND doc_id IN ({_LOADED})",
+                    {"now": now})
+        stats.figures_quarantined = con.execute(
+            """INSERT INTO quarantined_figures (figure_id, doc_id, file, expectation, run_id, quarantined_at, figure)
+               SELECT figure_id, doc_id, file, expectation, $run_id, $now, figure FROM staging.stg_quarantine
+               ON CONFLICT (figure_id, expectation) DO UPDATE SET run_id = excluded.run_id,
+                   quarantined_at = excluded.quarantined_at, figure = excluded.figure, resolved_at = NULL""",
+            {"now": now, "run_id": run_id}).fetchall()[0][0]
         # a changed or removed document's quarantine ends with it (the rows stay, closed)
-        con.execute("UPDATE quarantined_figures SET resolved_at = ? WHERE resolved_at IS NULL"
-                    " AND doc_id NOT IN (SELECT doc_id FROM dim_document WHERE retired_at IS NULL)", [now])
-        _record_rejects(con, rejects, now)
-        _replace_small_tables(con, scan, region_rows)
+        con.execute("UPDATE quarantined_figures SET resolved_at = $now WHERE resolved_at IS NULL"
+                    " AND doc_id NOT IN (SELECT doc_id FROM dim_document WHERE retired_at IS NULL)", {"now": now})
+        stats.documents_rejected = _record_rejects(con, now)
+        _replace_small_tables(con, region_rows)
         con.execute(SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
-        con.execute(
-            """INSERT INTO load_runs (run_id, started_at, finished_at, status, documents_seen, documents_new,
-                   documents_changed, documents_removed, documents_rejected, figures_inserted, figures_retired,
-                   figures_quarantined)
-               VALUES (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [run_id, started_at, dt.datetime.now(), stats.documents_seen, stats.documents_new,
-             stats.documents_changed, stats.documents_removed, stats.documents_rejected,
-             stats.figures_inserted, stats.figures_retired, stats.figures_quarantined],
-        )
+        _record_run(con, stats, "loaded", started_at, trigger)
         from warehouse.locking import pause_here_for_fault_tests  # test-only hook: no-op unless its env var is set
         pause_here_for_fault_tests()
         con.execute("COMMIT")
@@ -249,44 +230,91 @@ def write_load(
     return stats
 
 
-def _record_rejects(con: duckdb.DuckDBPyConnection, rejects: list[RejectedDocument], now: dt.datetime) -> None:
-    keys = [(r.file, r.doc_id) for r in rejects]
-    open_rows = con.execute("SELECT file, doc_id FROM rejected_documents WHERE resolved_at IS NULL").fetchall()
-    for file, doc_id in set(open_rows) - set(keys):
-        con.execute("UPDATE rejected_documents SET resolved_at = ? WHERE file = ? AND doc_id = ?", [now, file, doc_id])
-    for r in rejects:
-        con.execute(
-            """INSERT INTO rejected_documents VALUES (?, ?, ?, ?, ?, NULL)
-               ON CONFLICT (file, doc_id) DO UPDATE SET reason = excluded.reason, resolved_at = NULL""",
-            [r.file, r.doc_id, r.size, r.reason, now],
-        )
+def _record_run(con: duckdb.DuckDBPyConnection, stats: LoadStats, status: str, started_at: dt.datetime,
+                trigger: str | None) -> None:
+    con.execute(
+        """INSERT INTO load_runs (run_id, started_at, finished_at, status, documents_seen, documents_new,
+               documents_changed, documents_removed, documents_rejected, figures_inserted, figures_retired,
+               figures_quarantined, trigger)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status""",
+        [stats.run_id, started_at, dt.datetime.now(), status, stats.documents_seen, stats.documents_new,
+         stats.documents_changed, stats.documents_removed, stats.documents_rejected,
+         stats.figures_inserted, stats.figures_retired, stats.figures_quarantined, trigger],
+    )
 
 
-def _replace_small_tables(con: duckdb.DuckDBPyConnection, scan: RawScan, region_rows: list[dict]) -> None:
-    """Tables that are a pure function of the inputs: rewritten only when their content differs."""
+def record_unchanged_run(con: duckdb.DuckDBPyConnection, run_id: str, documents_seen: int,
+                         started_at: dt.datetime, trigger: str | None = None) -> None:
+    """A run that found nothing to load is recorded too (status 'unchanged'); it writes nothing else."""
+    _record_run(con, LoadStats(run_id=run_id, documents_seen=documents_seen), "unchanged", started_at, trigger)
+
+
+def nothing_to_load(con: duckdb.DuckDBPyConnection, plan: "LoadPlan", scan: RawScan, failures: list,
+                    region_rows: list[dict]) -> bool:
+    """True when a load of this plan would change no table: no document to add, re-extract or retire, the
+    same rejects and manifest problems as recorded, the same catalogue and gazetteer rows."""
+    if plan.to_extract or plan.removed or failures:
+        return False
+    rejects = {(r.file, r.doc_id, r.reason) for r in list(scan.rejected) + plan.duplicates}
+    recorded = set(con.execute("SELECT file, doc_id, reason FROM rejected_documents WHERE resolved_at IS NULL").fetchall())
     problems = sorted((p.line, p.file, p.reason) for p in scan.manifest_problems)
+    return (rejects == recorded
+            and sorted(con.execute("SELECT line, file, reason FROM manifest_problems").fetchall()) == problems
+            and not _small_tables_differ(con, region_rows))
+
+
+def _record_rejects(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> int:
+    """Open a row per reject of this run (or reopen it with the current reason); resolve the others. → the rejects."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rejects AS {REJECTS_SQL}")
+    try:
+        con.execute("""UPDATE rejected_documents SET resolved_at = $now WHERE resolved_at IS NULL
+                       AND (file, doc_id) NOT IN (SELECT (file, doc_id) FROM _rejects)""", {"now": now})
+        con.execute("""INSERT INTO rejected_documents SELECT file, doc_id, any_value(size_bytes), any_value(reason), $now, NULL
+                       FROM _rejects GROUP BY file, doc_id
+                       ON CONFLICT (file, doc_id) DO UPDATE SET reason = excluded.reason, resolved_at = NULL""", {"now": now})
+        return con.execute("SELECT count(*) FROM _rejects").fetchall()[0][0]
+    finally:
+        con.execute("DROP TABLE _rejects")
+
+
+def _catalogue() -> list[tuple]:
+    return sorted(tuple(r.values()) for r in catalogue_rows())
+
+
+def _small_tables_differ(con: duckdb.DuckDBPyConnection, region_rows: list[dict]) -> bool:
+    if sorted(con.execute("SELECT metric_id, category, name_zh, unit_canonical, description FROM dim_metric").fetchall()) != _catalogue():
+        return True
+    return bool(region_rows) and _regions_differ(con, region_rows)
+
+
+def _regions_differ(con: duckdb.DuckDBPyConnection, region_rows: list[dict]) -> bool:
+    con.register("_regions", pl.DataFrame(region_rows).select("region_zh", "level", "parent", "province", "code"))
+    try:
+        return con.execute(
+            "SELECT EXISTS (SELECT * FROM _regions EXCEPT SELECT * FROM dim_region)"
+            " OR EXISTS (SELECT * FROM dim_region EXCEPT SELECT * FROM _regions)").fetchall()[0][0]
+    finally:
+        con.unregister("_regions")
+
+
+def _replace_small_tables(con: duckdb.DuckDBPyConnection, region_rows: list[dict]) -> None:
+    """Tables that are a pure function of the inputs: rewritten only when their content differs."""
+    problems = sorted(con.execute("SELECT line, file, reason FROM staging.stg_manifest_problem").fetchall())
     if sorted(con.execute("SELECT line, file, reason FROM manifest_problems").fetchall()) != problems:
         con.execute("DELETE FROM manifest_problems")
-        if problems:
-            con.executemany("INSERT INTO manifest_problems VALUES (?, ?, ?)", problems)
-    metrics = sorted(tuple(r.values()) for r in catalogue_rows())
+        con.execute("INSERT INTO manifest_problems SELECT line, file, reason FROM staging.stg_manifest_problem")
+    metrics = _catalogue()
     if sorted(con.execute("SELECT metric_id, category, name_zh, unit_canonical, description FROM dim_metric").fetchall()) != metrics:
         con.execute("DELETE FROM dim_metric")
         con.executemany("INSERT INTO dim_metric VALUES (?, ?, ?, ?, ?)", metrics)
-    if not region_rows:
-        return
-    frame = pl.DataFrame(region_rows).select("region_zh", "level", "parent", "province", "code")
-    con.register("_regions", frame)
-    try:
-        differs = con.execute(
-            "SELECT EXISTS (SELECT * FROM _regions EXCEPT SELECT * FROM dim_region)"
-            " OR EXISTS (SELECT * FROM dim_region EXCEPT SELECT * FROM _regions)"
-        ).fetchall()[0][0]
-        if differs:
+    if region_rows and _regions_differ(con, region_rows):
+        con.register("_regions", pl.DataFrame(region_rows).select("region_zh", "level", "parent", "province", "code"))
+        try:
             con.execute("DELETE FROM dim_region")
             con.execute("INSERT INTO dim_region SELECT * FROM _regions")
-    finally:
-        con.unregister("_regions")
+        finally:
+            con.unregister("_regions")
 
 
 def table_checksums(con: duckdb.DuckDBPyConnection, exclude: Iterable[str] = ("load_runs", "schema_migrations")) -> dict[str, str]:
@@ -299,26 +327,6 @@ def table_checksums(con: duckdb.DuckDBPyConnection, exclude: Iterable[str] = ("l
     for t in tables:
         out[t] = str(con.execute(f'SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM "{t}" AS t').fetchall()[0])
     return out
-
-
-def _json_safe(row: dict) -> dict:
-    """inf and NaN as strings ("inf"): JSON has no such numbers, and DuckDB refuses Python's Infinity."""
-    return {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
-
-
-def quarantine(con: duckdb.DuckDBPyConnection, rows: list[dict], expectation: str, run_id: str) -> int:
-    """Record figures that failed an expectation, with the expectation's name and the run (open: resolved_at NULL)."""
-    now = dt.datetime.now()
-    for row in rows:
-        con.execute(
-            """INSERT INTO quarantined_figures (figure_id, doc_id, file, expectation, run_id, quarantined_at, figure)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (figure_id, expectation) DO UPDATE SET run_id = excluded.run_id,
-                   quarantined_at = excluded.quarantined_at, figure = excluded.figure, resolved_at = NULL""",
-            [row.get("figure_id", ""), row.get("doc_id", ""), row.get("file", ""), expectation, run_id, now,
-             json.dumps(_json_safe(row), ensure_ascii=False, default=str)],
-        )
-    return len(rows)
 
 
 def completed_load_problem(con: duckdb.DuckDBPyConnection, db_path: str | Path) -> str | None:

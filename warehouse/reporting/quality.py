@@ -54,7 +54,7 @@ def check_summary_from(con: duckdb.DuckDBPyConnection, raw_dir: str | Path | Non
     from expectations.warehouse_checks import read_frames, validate_suites
 
     try:
-        return summarise(validate_suites(read_frames(con, raw_dir)))
+        return summarise(validate_suites(read_frames(con)))
     except Exception as exc:  # the report still shows everything else, and says why the checks are missing
         return CheckSummary(error=f"{type(exc).__name__}: {exc}")
 

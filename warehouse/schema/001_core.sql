@@ -1,5 +1,6 @@
 -- 001: the core star schema. Applied once, recorded in schema_migrations.
 
+-- One row per document (a raw file's bytes) ever loaded; a changed or removed file's row is retired, not deleted.
 CREATE TABLE IF NOT EXISTS dim_document (
     doc_id            VARCHAR PRIMARY KEY,      -- sha256 of the raw bytes
     file              VARCHAR NOT NULL,         -- path relative to raw/
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS dim_region (
     code      VARCHAR
 );
 
+-- The metric catalogue (warehouse/metric_catalogue.yaml): the ids figures and series join on.
 CREATE TABLE IF NOT EXISTS dim_metric (
     metric_id      VARCHAR PRIMARY KEY,         -- e.g. gdp.total
     category       VARCHAR NOT NULL,
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS dim_metric (
     description    VARCHAR
 );
 
+-- One row per figure read from a document: its value, unit, period, region, metric and the quote it came from.
 CREATE TABLE IF NOT EXISTS fact_figure (
     figure_id           VARCHAR PRIMARY KEY,    -- stable: hash of doc_id, offsets and value
     doc_id              VARCHAR NOT NULL,
@@ -60,6 +63,7 @@ CREATE TABLE IF NOT EXISTS fact_figure (
     retired_at          TIMESTAMP
 );
 
+-- Files of raw/ that were not loaded, with the reason (open until the file loads or disappears).
 CREATE TABLE IF NOT EXISTS rejected_documents (
     file          VARCHAR NOT NULL,
     doc_id        VARCHAR NOT NULL,             -- '' when the bytes were never read (too large, outside raw/)
@@ -70,12 +74,14 @@ CREATE TABLE IF NOT EXISTS rejected_documents (
     PRIMARY KEY (file, doc_id)
 );
 
+-- Problems of raw/manifest.csv found by the last load (line 0: the manifest as a whole).
 CREATE TABLE IF NOT EXISTS manifest_problems (
     line   INTEGER NOT NULL,
     file   VARCHAR NOT NULL,
     reason VARCHAR NOT NULL
 );
 
+-- Figures set aside by an expectation instead of loaded, with the rule and the whole row (open until resolved).
 CREATE TABLE IF NOT EXISTS quarantined_figures (
     figure_id      VARCHAR NOT NULL,
     doc_id         VARCHAR NOT NULL,
@@ -87,6 +93,7 @@ CREATE TABLE IF NOT EXISTS quarantined_figures (
     PRIMARY KEY (figure_id, expectation)
 );
 
+-- One row per run of the load, with what it did and its check counts.
 CREATE TABLE IF NOT EXISTS load_runs (
     run_id            VARCHAR PRIMARY KEY,
     started_at        TIMESTAMP NOT NULL,

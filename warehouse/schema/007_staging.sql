@@ -1,0 +1,107 @@
+-- 007: the stages of a load hand off through DuckDB tables in the schema `staging` (issue 16), and
+-- metric_series is a table materialised once per load instead of a view computed on every query.
+--
+-- Each staging table holds the latest output of its stage; the next stage reads it, the load merges it
+-- into the warehouse in one transaction. Analysts read the main schema; staging is the pipeline's.
+
+CREATE SCHEMA IF NOT EXISTS staging;
+
+-- Which run last wrote each stage: a stage reads its input only when the same run wrote it, so that two
+-- runs never mix their stages.
+CREATE TABLE IF NOT EXISTS staging.stg_run (
+    stage      VARCHAR PRIMARY KEY,          -- raw_documents / figures / figures_clean / warehouse
+    run_id     VARCHAR NOT NULL,
+    written_at TIMESTAMP NOT NULL
+);
+
+-- raw_documents: every readable file of raw/, read and decoded once. A file whose stat signature
+-- (size, mtime, ctime, inode) is unchanged since the last scan keeps its row without being opened again.
+CREATE TABLE IF NOT EXISTS staging.stg_document (
+    file            VARCHAR PRIMARY KEY,     -- path relative to raw/
+    doc_id          VARCHAR NOT NULL,        -- sha256 of the raw bytes
+    size_bytes      BIGINT NOT NULL,
+    encoding        VARCHAR NOT NULL,
+    text            VARCHAR NOT NULL,        -- the decoded text the extractor read (offsets index into it)
+    url             VARCHAR NOT NULL,        -- manifest metadata ('' when the manifest has no row)
+    title           VARCHAR NOT NULL,
+    published       VARCHAR NOT NULL,
+    region_override VARCHAR NOT NULL,
+    year_override   INTEGER,
+    metadata_sha256 VARCHAR NOT NULL,        -- sha256 of that metadata (RawDocument.metadata_fingerprint)
+    mtime_ns        BIGINT NOT NULL,
+    ctime_ns        BIGINT NOT NULL,
+    inode           BIGINT NOT NULL,
+    scanned_at      TIMESTAMP NOT NULL       -- when the bytes were last read
+);
+
+-- raw_documents: files of raw/ that are not documents (too large, undecodable, outside raw/), with the reason.
+CREATE TABLE IF NOT EXISTS staging.stg_rejected (
+    file       VARCHAR NOT NULL,
+    doc_id     VARCHAR NOT NULL,             -- '' when the bytes were never read
+    size_bytes BIGINT NOT NULL,
+    reason     VARCHAR NOT NULL
+);
+
+-- raw_documents: problems of raw/manifest.csv (line 0: the manifest as a whole).
+CREATE TABLE IF NOT EXISTS staging.stg_manifest_problem (
+    line   INTEGER NOT NULL,
+    file   VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
+);
+
+-- figures: what the load does with each file of raw/ (the plan), and each extracted document's region.
+CREATE TABLE IF NOT EXISTS staging.stg_plan (
+    file      VARCHAR NOT NULL,
+    doc_id    VARCHAR NOT NULL,
+    action    VARCHAR NOT NULL,              -- new / changed / unchanged / removed / duplicate / failed
+    reason    VARCHAR,                       -- duplicate: the copy that loads; failed: the extraction error
+    region_zh VARCHAR,                       -- the document's region (extracted documents)
+    run_id    VARCHAR NOT NULL
+);
+
+-- figures: the figure rows of the documents this run extracted (the spec's columns, structured).
+CREATE TABLE IF NOT EXISTS staging.stg_figure (
+    doc_id        VARCHAR NOT NULL,
+    file          VARCHAR NOT NULL,
+    doc           VARCHAR,
+    region_zh     VARCHAR,
+    period        VARCHAR,
+    metric_zh     VARCHAR,
+    category      VARCHAR,
+    value         DOUBLE,
+    value_max     DOUBLE,
+    unit_zh       VARCHAR,
+    value_canonical DOUBLE,
+    qualifier     VARCHAR,
+    kind          VARCHAR,
+    quote         VARCHAR,
+    char_start    BIGINT,
+    char_end      BIGINT,
+    period_basis  VARCHAR,
+    region_basis  VARCHAR,
+    kind_basis    VARCHAR
+);
+
+-- figures_clean: the clean rows that pass every row-level and subject-fact rule (fact_figure's columns).
+CREATE TABLE IF NOT EXISTS staging.stg_figure_clean AS SELECT * EXCLUDE (loaded_at, retired_at) FROM fact_figure LIMIT 0;
+
+-- figures_clean: the rows set aside, each with the first rule it failed.
+CREATE TABLE IF NOT EXISTS staging.stg_quarantine (
+    figure_id   VARCHAR NOT NULL,
+    doc_id      VARCHAR NOT NULL,
+    file        VARCHAR NOT NULL,
+    expectation VARCHAR NOT NULL,
+    figure      JSON NOT NULL
+);
+
+-- metric_series becomes a table: the view keeps its definition under a new name and the load refreshes
+-- the table from it (warehouse/schema/subject_facts.sql). target_progress and undated_targets read the
+-- table by name, so they get faster too.
+ALTER VIEW metric_series RENAME TO metric_series_computed;
+
+-- One row per region × series × year of actual figures: the value most documents state, its sources and
+-- whether they conflict (columns: the view metric_series_computed, migration 005). Refreshed by every load.
+CREATE TABLE metric_series AS SELECT * FROM metric_series_computed ORDER BY region_zh, metric_id, year;
+
+-- every run is recorded, whatever it did (status loaded / unchanged), with its plan fingerprint.
+ALTER TABLE load_runs ADD COLUMN IF NOT EXISTS trigger VARCHAR;

@@ -1,0 +1,223 @@
+"""The staging tables through which the stages of a load hand off (warehouse/schema/007_staging.sql).
+
+Each stage writes its output into `staging.*` in one transaction and stamps it with its run id; the next
+stage of the same run reads it from there. Document texts stay in DuckDB: no stage holds the whole raw
+folder in memory or passes it to the next one as a Python object.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from extraction.manifest import ManifestProblem
+from extraction.sources import KnownFile, RawDocument, RawScan, RejectedDocument
+
+STAGES = ("raw_documents", "figures", "figures_clean")
+# What the load does with each file of raw/ (staging.stg_plan.action)
+NEW, CHANGED, UNCHANGED, REMOVED, DUPLICATE, FAILED = "new", "changed", "unchanged", "removed", "duplicate", "failed"
+EXTRACTED = (NEW, CHANGED)
+
+
+class StagingMismatch(RuntimeError):
+    """A stage's input was written by another run (or never): the stages of one load run together."""
+
+
+def mark_stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str) -> None:
+    con.execute("""INSERT INTO staging.stg_run VALUES (?, ?, now())
+                   ON CONFLICT (stage) DO UPDATE SET run_id = excluded.run_id, written_at = excluded.written_at""",
+                [stage, run_id])
+
+
+def require_stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str) -> None:
+    """Raise StagingMismatch unless `stage` was last written by `run_id`."""
+    row = con.execute("SELECT run_id FROM staging.stg_run WHERE stage = ?", [stage]).fetchall()
+    if not row or row[0][0] != run_id:
+        by = f"run {row[0][0]}" if row else "no run"
+        raise StagingMismatch(
+            f"staging of {stage} was written by {by}, not by this run ({run_id}): a stage reads the output of "
+            f"the stage before it in the same run, so materialize {stage} together with what follows it")
+
+
+# ---- raw_documents
+
+def known_files(con: duckdb.DuckDBPyConnection) -> dict[str, KnownFile]:
+    """file → its staged signature, doc_id and encoding: the files a scan need not open again."""
+    rows = con.execute("SELECT file, size_bytes, mtime_ns, ctime_ns, inode, doc_id, encoding FROM staging.stg_document").fetchall()
+    return {f: KnownFile((size, m, c, i), doc_id, enc) for f, size, m, c, i, doc_id, enc in rows}
+
+
+@dataclass
+class ScanCounts:
+    documents: int = 0
+    read: int = 0        # files opened and decoded by this scan
+    reused: int = 0      # files whose staged row still holds (signature unchanged)
+    rejected: int = 0
+    manifest_problems: int = 0
+
+
+def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str) -> ScanCounts:
+    """Write a scan into staging in one transaction: rows of files read again are replaced, rows of files
+    gone are deleted, reused rows keep their text and take the manifest's current metadata."""
+    read = [d for d in scan.documents if not d.reused]
+    frame = pl.DataFrame({
+        "file": [d.file for d in scan.documents],
+        "doc_id": [d.doc_id for d in scan.documents],
+        "size_bytes": [d.size for d in scan.documents],
+        "encoding": [d.encoding for d in scan.documents],
+        "url": [d.url for d in scan.documents],
+        "title": [d.title for d in scan.documents],
+        "published": [d.published for d in scan.documents],
+        "region_override": [d.region_override for d in scan.documents],
+        "year_override": [d.year_override for d in scan.documents],
+        "metadata_sha256": [d.metadata_fingerprint for d in scan.documents],
+        "mtime_ns": [d.signature[1] for d in scan.documents],
+        "ctime_ns": [d.signature[2] for d in scan.documents],
+        "inode": [d.signature[3] for d in scan.documents],
+    }, schema={"file": pl.String, "doc_id": pl.String, "size_bytes": pl.Int64, "encoding": pl.String,
+               "url": pl.String, "title": pl.String, "published": pl.String, "region_override": pl.String,
+               "year_override": pl.Int32, "metadata_sha256": pl.String, "mtime_ns": pl.Int64,
+               "ctime_ns": pl.Int64, "inode": pl.Int64})
+    texts = pl.DataFrame({"file": [d.file for d in read], "text": [d.text for d in read]},
+                         schema={"file": pl.String, "text": pl.String})
+    rejected = pl.DataFrame({"file": [r.file for r in scan.rejected], "doc_id": [r.doc_id for r in scan.rejected],
+                             "size_bytes": [r.size for r in scan.rejected], "reason": [r.reason for r in scan.rejected]},
+                            schema={"file": pl.String, "doc_id": pl.String, "size_bytes": pl.Int64, "reason": pl.String})
+    problems = pl.DataFrame({"line": [p.line for p in scan.manifest_problems], "file": [p.file for p in scan.manifest_problems],
+                             "reason": [p.reason for p in scan.manifest_problems]},
+                            schema={"line": pl.Int32, "file": pl.String, "reason": pl.String})
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("_scan", frame)
+        con.register("_texts", texts)
+        con.register("_rejected", rejected)
+        con.register("_problems", problems)
+        con.execute("DELETE FROM staging.stg_document WHERE file NOT IN (SELECT file FROM _scan)"
+                    " OR file IN (SELECT file FROM _texts)")
+        con.execute("""INSERT INTO staging.stg_document BY NAME
+                       SELECT s.*, t.text, now() AS scanned_at FROM _scan s JOIN _texts t USING (file)""")
+        con.execute("""UPDATE staging.stg_document d SET url = s.url, title = s.title, published = s.published,
+                           region_override = s.region_override, year_override = s.year_override,
+                           metadata_sha256 = s.metadata_sha256
+                       FROM _scan s WHERE d.file = s.file AND d.metadata_sha256 <> s.metadata_sha256""")
+        con.execute("DELETE FROM staging.stg_rejected")
+        con.execute("INSERT INTO staging.stg_rejected SELECT * FROM _rejected")
+        con.execute("DELETE FROM staging.stg_manifest_problem")
+        con.execute("INSERT INTO staging.stg_manifest_problem SELECT * FROM _problems")
+        mark_stage(con, "raw_documents", run_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in ("_scan", "_texts", "_rejected", "_problems"):
+            con.unregister(name)
+    return ScanCounts(len(scan.documents), len(read), len(scan.documents) - len(read),
+                      len(scan.rejected), len(scan.manifest_problems))
+
+
+def staged_scan(con: duckdb.DuckDBPyConnection) -> RawScan:
+    """The staged scan without texts (what a load plan needs); texts come from staged_texts()."""
+    scan = RawScan()
+    for (file, doc_id, size, encoding, url, title, published, region, year, m, c, i) in con.execute(
+            """SELECT file, doc_id, size_bytes, encoding, url, title, published, region_override, year_override,
+                      mtime_ns, ctime_ns, inode FROM staging.stg_document ORDER BY file""").fetchall():
+        scan.documents.append(RawDocument(file, doc_id, size, encoding, "", url, title, published, region, year,
+                                          signature=(size, m, c, i), reused=True))
+    scan.rejected = [RejectedDocument(*row) for row in con.execute(
+        "SELECT file, doc_id, size_bytes, reason FROM staging.stg_rejected ORDER BY file").fetchall()]
+    scan.manifest_problems = [ManifestProblem(*row) for row in con.execute(
+        "SELECT line, file, reason FROM staging.stg_manifest_problem ORDER BY line, file").fetchall()]
+    return scan
+
+
+def with_texts(con: duckdb.DuckDBPyConnection, documents: list[RawDocument]) -> list[RawDocument]:
+    """The documents with their staged texts."""
+    texts = staged_texts(con, files=[d.file for d in documents])
+    return [dataclasses.replace(d, text=texts[d.file], reused=False) for d in documents]
+
+
+def staged_texts(con: duckdb.DuckDBPyConnection, files: list[str] | None = None,
+                 doc_ids: list[str] | None = None) -> dict[str, str]:
+    """file → text (by `files`), or doc_id → text (by `doc_ids`), of the staged documents."""
+    if files is not None:
+        rows = con.execute("SELECT file, text FROM staging.stg_document WHERE file IN (SELECT unnest(?::VARCHAR[]))",
+                           [files]).fetchall()
+    else:
+        rows = con.execute("SELECT doc_id, any_value(text) FROM staging.stg_document"
+                           " WHERE doc_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY doc_id", [doc_ids or []]).fetchall()
+    return dict(rows)
+
+
+# ---- figures
+
+def stage_extraction(con: duckdb.DuckDBPyConnection, run_id: str, plan_rows: list[tuple[str, str, str, str | None]],
+                     regions: dict[str, str], figures: pl.DataFrame) -> None:
+    """The plan (file, doc_id, action, reason), each extracted document's region and the figure rows."""
+    plan = pl.DataFrame({"file": [r[0] for r in plan_rows], "doc_id": [r[1] for r in plan_rows],
+                         "action": [r[2] for r in plan_rows], "reason": [r[3] for r in plan_rows],
+                         "region_zh": [regions.get(r[1]) or None for r in plan_rows]},
+                        schema={"file": pl.String, "doc_id": pl.String, "action": pl.String, "reason": pl.String,
+                                "region_zh": pl.String})
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("_plan", plan)
+        con.register("_figures", figures)
+        con.execute("DELETE FROM staging.stg_plan")
+        con.execute("INSERT INTO staging.stg_plan SELECT *, ? AS run_id FROM _plan", [run_id])
+        con.execute("DELETE FROM staging.stg_figure")
+        con.execute("INSERT INTO staging.stg_figure BY NAME SELECT * FROM _figures")
+        mark_stage(con, "figures", run_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_plan")
+        con.unregister("_figures")
+
+
+def staged_figures(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql("SELECT * FROM staging.stg_figure").pl()
+
+
+# ---- figures_clean
+
+def _json_safe(row: dict) -> dict:
+    """inf and NaN as strings ("inf"): JSON has no such numbers, and DuckDB refuses Python's Infinity."""
+    return {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
+
+
+def stage_clean(con: duckdb.DuckDBPyConnection, run_id: str, kept: pl.DataFrame,
+                quarantined: list[tuple[dict, str]]) -> None:
+    """The clean rows that load and the rows set aside, each with the rule it failed."""
+    aside = pl.DataFrame({
+        "figure_id": [row.get("figure_id", "") for row, _ in quarantined],
+        "doc_id": [row.get("doc_id", "") for row, _ in quarantined],
+        "file": [row.get("file", "") for row, _ in quarantined],
+        "expectation": [rule for _, rule in quarantined],
+        "figure": [json.dumps(_json_safe(row), ensure_ascii=False, default=str) for row, _ in quarantined],
+    }, schema={"figure_id": pl.String, "doc_id": pl.String, "file": pl.String, "expectation": pl.String,
+               "figure": pl.String})
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("_kept", kept)
+        con.register("_aside", aside)
+        con.execute("DELETE FROM staging.stg_figure_clean")
+        if kept.height:
+            con.execute("INSERT INTO staging.stg_figure_clean BY NAME SELECT * FROM _kept")
+        con.execute("DELETE FROM staging.stg_quarantine")
+        con.execute("INSERT INTO staging.stg_quarantine SELECT * FROM _aside")
+        mark_stage(con, "figures_clean", run_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_kept")
+        con.unregister("_aside")
+
