@@ -16,9 +16,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e ".[test,bench,gazetteer]"
 	touch $@
 
-$(DAGSTER_HOME)/dagster.yaml:
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    tag_concurrency_limits:\n      - key: qcity/load\n        limit: 1\n' > $@
+	cp orchestration/dagster.yaml $@
 
 demo: setup
 	$(BIN)/qcity load

@@ -65,8 +65,11 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, only_fi
                    f"{run['figures_quarantined']} quarantined")
     click.echo(f"  warehouse: {outcome.active_documents} active documents, {outcome.active_figures} active figures")
     click.echo("  rows: " + ", ".join(f"{t} {n}" for t, n in outcome.table_rows.items()))
-    click.echo(f"  checks: {outcome.checks_passed} passed, {outcome.checks_failed} failed"
-               + (f" ({', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""))
+    if run.get("status") == "unchanged":
+        click.echo("  checks: not run — nothing to load since the last load, whose check results stand")
+    else:
+        click.echo(f"  checks: {outcome.checks_passed} passed, {outcome.checks_failed} failed"
+                   + (f" ({', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""))
     for rule, file, quote, value, unit, canonical in outcome.quarantined:
         click.echo(f"  quarantined: {rule}: {file}: 「{quote}」 value {value:g} {unit or ''}"
                    + (f" (canonical {canonical:g})" if canonical is not None else ""))

@@ -62,3 +62,23 @@ def test_the_dagster_code_has_no_import_cycle():
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_every_run_that_writes_the_warehouse_goes_through_one_limit(tmp_path):
+    """Every stage that writes the DuckDB file is in the duckdb_write pool, and the instance settings that
+    `make setup` installs cap the runs holding such a step to one at a time."""
+    import shutil
+
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.resources import WRITE_POOL
+
+    graph = defs.resolve_asset_graph()
+    pools = {k.to_user_string(): graph.get(k).pools for k in graph.get_all_asset_keys()}
+    writers = {"raw_documents", "figures", "figures_clean", "fact_figure", "dim_document", "load_runs"}
+    assert all(pools[a] == {WRITE_POOL} for a in writers), {a: pools[a] for a in writers}
+    shutil.copy(ROOT / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        pool = instance.get_concurrency_config().pool_config
+    assert (pool.pool_granularity.value, pool.default_pool_limit) == ("run", 1)

@@ -172,6 +172,9 @@ def test_the_graph_runs_under_the_multiprocess_executor(warehouse_copy, tmp_path
     assert {"raw_documents", "figures", "figures_clean", "warehouse_tables"} <= steps.keys()
     assert len(set(steps.values())) == len(steps) and os.getpid() not in steps.values()  # a process per step
     assert active_files(db) == ["a.txt", "b.txt"]
+    # the stages hand off through DuckDB: no step stored an output for the next one to unpickle
+    stored = [p for p in (tmp_path / "dagster_home" / "storage").rglob("*") if p.is_file()]
+    assert stored == [], stored
 
 
 def _doc(file: str):

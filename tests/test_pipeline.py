@@ -54,3 +54,17 @@ def test_reload_of_unchanged_raw_changes_nothing(seed_load, tmp_path):
     before, after, runs = reload_copy(db, raw, tmp_path / "copy.duckdb")
     assert before == after
     assert runs[-1] == (0, 0)
+
+
+@pytest.mark.parametrize("asset", ["raw_documents", "figures", "figures_clean", "fact_figure", "fact_gdp", "metric_series"])
+def test_each_asset_reports_its_row_count_and_column_schema(seed_load, read_db, asset):
+    result, db, _ = seed_load
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset]
+    metadata = event.materialization.metadata
+    columns = {c.name: c for c in metadata["dagster/column_schema"].value.columns}
+    table = {"raw_documents": "staging.stg_document", "figures": "staging.stg_figure",
+             "figures_clean": "staging.stg_figure_clean"}.get(asset, asset)
+    assert metadata["dagster/row_count"].value == read_db(db, f"SELECT count(*) FROM {table}")[0][0] > 0
+    assert list(columns) == [row[0] for row in read_db(db, f"DESCRIBE {table}")]
+    if asset in ("fact_figure", "fact_gdp"):
+        assert columns["quote"].description == "the document's text at [char_start, char_end)"
