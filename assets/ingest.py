@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from assets.metadata import table_metadata
 from extraction.sources import scan_raw_folder
+from extraction.version import EXTRACTOR_VERSION
 from orchestration.resources import STAGING_TABLES, TRANSIENT_RETRY, WRITE_POOL, RawFolderResource, WarehouseResource
 from warehouse import staging
 
@@ -20,8 +21,8 @@ def raw_documents(context: AssetExecutionContext, raw_folder: RawFolderResource,
                   warehouse: WarehouseResource) -> MaterializeResult:
     started = time.perf_counter()
     with warehouse.write() as con:
-        scan = scan_raw_folder(raw_folder.path, raw_folder.max_bytes, known=staging.known_files(con))
-        counts = staging.stage_scan(con, scan, context.run_id)
+        scan = scan_raw_folder(raw_folder.path, raw_folder.max_bytes, known=staging.known_files(con, EXTRACTOR_VERSION))
+        counts = staging.stage_scan(con, scan, context.run_id, EXTRACTOR_VERSION)
         metadata = table_metadata(con, "staging.stg_document")
     for r in scan.rejected:
         context.log.warning(f"rejected {r.file}: {r.reason}")

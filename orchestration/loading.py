@@ -6,6 +6,7 @@ the outcome says which signal. `wait_seconds` bounds every lock the load takes.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import select
 import signal
@@ -16,11 +17,8 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import duckdb
-from dagster import DagsterInstance, Definitions
 
-from orchestration.definitions import ASSETS
-from orchestration.jobs import nightly_load_job
-from orchestration.resources import WarehouseResource, resources_from_env
+from orchestration.settings import max_bytes_from_env
 from warehouse.io import connect
 from warehouse.locking import WarehouseBusy, announce_on_stderr, db_lock_path, hold, load_lock_path
 
@@ -64,7 +62,9 @@ class LoadOutcome:
         return bool(self.quarantined or self.open_rejects or self.manifest_problems)
 
 
-def _instance() -> DagsterInstance:
+def _instance():
+    from dagster import DagsterInstance
+
     return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
 
 
@@ -75,8 +75,14 @@ def load_run_config(log_level: str = "INFO", only_files: list[str] | None = None
     return config
 
 
-def load_definitions(db_path: str, raw_path: str, wait_seconds: float) -> Definitions:
+def load_definitions(db_path: str, raw_path: str, wait_seconds: float):
     """The job's definitions for one in-process load, with warehouse locks bounded by the load's --wait."""
+    from dagster import Definitions
+
+    from orchestration.definitions import ASSETS
+    from orchestration.jobs import nightly_load_job
+    from orchestration.resources import WarehouseResource, resources_from_env
+
     resources = {**resources_from_env(db_path, raw_path),
                  "warehouse": WarehouseResource(db_path=db_path, lock_timeout_s=wait_seconds)}
     return Definitions(assets=ASSETS, jobs=[nightly_load_job], resources=resources)
@@ -163,6 +169,38 @@ def wait_for_the_file(db_path: str, wait_seconds: float) -> None:
             time.sleep(0.5)
 
 
+def record_if_nothing_to_load(db_path: str, raw_path: str) -> str | None:
+    """When the warehouse already holds raw/ exactly as it is (every file unchanged since it was staged, the
+    same manifest, nothing new, changed or removed: warehouse.io.nothing_to_load, the decision the figures
+    stage makes), record the run as `unchanged` in load_runs and return its id, without starting Dagster:
+    a reload with nothing to do takes a scan of file signatures. Otherwise None: the load runs."""
+    import uuid
+
+    from extraction.regions import gazetteer_rows
+    from extraction.sources import scan_raw_folder
+    from extraction.version import EXTRACTOR_VERSION
+    from warehouse import io, staging
+
+    if not os.path.exists(db_path):
+        return None
+    started = dt.datetime.now()
+    con = connect(db_path)
+    try:
+        if not con.execute("SELECT count(*) FROM load_runs WHERE status = 'loaded'").fetchall()[0][0]:
+            return None
+        scan = scan_raw_folder(raw_path, max_bytes_from_env(), known=staging.known_files(con, EXTRACTOR_VERSION))
+        if not staging.scan_is_staged(con, scan):
+            return None
+        plan = io.plan_load(io.active_documents(con), scan, EXTRACTOR_VERSION)
+        if not io.nothing_to_load(con, plan, scan, [], gazetteer_rows(unique_names=True)):
+            return None
+        run_id = f"unchanged-{uuid.uuid4()}"
+        io.record_unchanged_run(con, run_id, len(scan.documents) + len(scan.rejected), started, "qcity load")
+        return run_id
+    finally:
+        con.close()
+
+
 def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level: str = "INFO",
              only_files: list[str] | None = None) -> LoadOutcome:
     """One load under the load lock. Every lock waits up to `wait_seconds`, then WarehouseBusy;
@@ -171,7 +209,13 @@ def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level
         with hold(load_lock_path(db_path), wait_seconds, "start a load"):
             with hold(db_lock_path(db_path), wait_seconds, "start a load"):
                 wait_for_the_file(db_path, wait_seconds)
-            job = load_definitions(db_path, raw_path, wait_seconds).resolve_job_def(nightly_load_job.name)
+                unchanged_run = None if only_files is not None else record_if_nothing_to_load(db_path, raw_path)
+            if unchanged_run is not None:
+                outcome = LoadOutcome(success=True, run_id=unchanged_run)
+                with hold(db_lock_path(db_path), wait_seconds, "summarise the load"):
+                    _summarise(db_path, outcome)
+                return outcome
+            job = load_definitions(db_path, raw_path, wait_seconds).resolve_job_def("nightly_load_job")
             with _instance() as instance:
                 result = job.execute_in_process(
                     run_config=load_run_config(log_level, only_files), instance=instance, raise_on_error=False,

@@ -45,9 +45,11 @@ def require_stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str) -> No
 
 # ---- raw_documents
 
-def known_files(con: duckdb.DuckDBPyConnection) -> dict[str, KnownFile]:
-    """file → its staged signature, doc_id and encoding: the files a scan need not open again."""
-    rows = con.execute("SELECT file, size_bytes, mtime_ns, ctime_ns, inode, doc_id, encoding FROM staging.stg_document").fetchall()
+def known_files(con: duckdb.DuckDBPyConnection, extractor_version: str) -> dict[str, KnownFile]:
+    """file → its staged signature, doc_id and encoding: the files a scan need not open again (those decoded
+    by this version of the extractor: a changed decoder reads every file again)."""
+    rows = con.execute("SELECT file, size_bytes, mtime_ns, ctime_ns, inode, doc_id, encoding FROM staging.stg_document"
+                       " WHERE decoded_by = ?", [extractor_version]).fetchall()
     return {f: KnownFile((size, m, c, i), doc_id, enc) for f, size, m, c, i, doc_id, enc in rows}
 
 
@@ -60,7 +62,7 @@ class ScanCounts:
     manifest_problems: int = 0
 
 
-def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str) -> ScanCounts:
+def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str, extractor_version: str) -> ScanCounts:
     """Write a scan into staging in one transaction: rows of files read again are replaced, rows of files
     gone are deleted, reused rows keep their text and take the manifest's current metadata."""
     read = [d for d in scan.documents if not d.reused]
@@ -99,7 +101,8 @@ def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str) -> Sc
         con.execute("DELETE FROM staging.stg_document WHERE file NOT IN (SELECT file FROM _scan)"
                     " OR file IN (SELECT file FROM _texts)")
         con.execute("""INSERT INTO staging.stg_document BY NAME
-                       SELECT s.*, t.text, now() AS scanned_at FROM _scan s JOIN _texts t USING (file)""")
+                       SELECT s.*, t.text, ? AS decoded_by, now() AS scanned_at FROM _scan s JOIN _texts t USING (file)""",
+                    [extractor_version])
         con.execute("""UPDATE staging.stg_document d SET url = s.url, title = s.title, published = s.published,
                            region_override = s.region_override, year_override = s.year_override,
                            metadata_sha256 = s.metadata_sha256
@@ -118,6 +121,19 @@ def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str) -> Sc
             con.unregister(name)
     return ScanCounts(len(scan.documents), len(read), len(scan.documents) - len(read),
                       len(scan.rejected), len(scan.manifest_problems))
+
+
+def scan_is_staged(con: duckdb.DuckDBPyConnection, scan: RawScan) -> bool:
+    """True when staging already holds `scan` exactly: every file reused (unchanged bytes), the same
+    metadata, rejects and manifest problems — so that staging it again would write nothing."""
+    if any(not d.reused for d in scan.documents):
+        return False
+    staged = staged_scan(con)
+    def documents(s: RawScan) -> set:
+        return {(d.file, d.doc_id, d.metadata_fingerprint) for d in s.documents}
+    return (documents(staged) == documents(scan)
+            and sorted(staged.rejected, key=repr) == sorted(scan.rejected, key=repr)
+            and sorted(staged.manifest_problems, key=repr) == sorted(scan.manifest_problems, key=repr))
 
 
 def staged_scan(con: duckdb.DuckDBPyConnection) -> RawScan:

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS staging.stg_document (
     mtime_ns        BIGINT NOT NULL,
     ctime_ns        BIGINT NOT NULL,
     inode           BIGINT NOT NULL,
+    decoded_by      VARCHAR NOT NULL,        -- the extractor version whose decoder read the bytes
     scanned_at      TIMESTAMP NOT NULL       -- when the bytes were last read
 );
 
