@@ -105,7 +105,8 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, only_fi
     sys.exit(EXIT_SET_ASIDE if outcome.set_aside else EXIT_LOADED)
 
 
-@main.command(help="Run only the parser over files and/or folders; write the figure CSV (stdout without --out).")
+@main.command(help="Run only the parser over PATHS (files and/or folders); write the figure CSV "
+                   "(stdout without --out).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False), default=None,
               help="manifest CSV with file,url,title,published of the documents")

@@ -203,8 +203,8 @@ def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 0) 
     for i, c in enumerate(columns):
         values = [r[i] for r in rows if r[i] is not None]
         numeric = bool(values) and all(_is_number(v) for v in values)
-        # Numbers are never cut (a cut number reads as another number); rich's max_width counts the padding.
-        limit = None if numeric or not max_width else max_width + 2
+        # Numbers are never cut: a cut number reads as another number.
+        limit = None if numeric or not max_width else max_width
         table.add_column(c, justify="right" if numeric else "left", overflow="ellipsis", no_wrap=True,
                          max_width=limit)
     for r in rows:
