@@ -1,4 +1,4 @@
-"""The `qcity` command line: load, extract, sql, check."""
+"""The `qcity` command line: load, extract, sql, check, export, report, plot."""
 from __future__ import annotations
 
 import os
@@ -30,8 +30,11 @@ def missing_only_files(raw_path: str, names: tuple[str, ...]) -> list[str]:
     missing = []
     for name in names:
         path = Path(raw_path, name)
-        inside = not Path(name).is_absolute() and ".." not in Path(name).parts
-        if not (inside and os.path.lexists(path) and not path.is_dir()) or Path(name).name == "manifest.csv":
+        parts = Path(name).parts
+        inside = not Path(name).is_absolute() and ".." not in parts
+        # The scan skips the manifest and hidden files: naming one would match no document either.
+        skipped = Path(name).name == "manifest.csv" or any(p.startswith(".") for p in parts)
+        if not (inside and not skipped and os.path.lexists(path) and not path.is_dir()):
             missing.append(name)
     return missing
 
@@ -69,7 +72,9 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, only_fi
         raise click.BadParameter(f"not a document in the raw folder {raw_path}: {', '.join(missing)}",
                                  param_hint="'--only'")
     try:
-        outcome = run_load(db_path, raw_path, wait_seconds, "DEBUG" if verbose else "INFO", list(only_files) or None)
+        # Named as the scan names documents (./a.txt is a.txt), or the name would match none of them.
+        only = [Path(name).as_posix() for name in only_files] or None
+        outcome = run_load(db_path, raw_path, wait_seconds, "DEBUG" if verbose else "INFO", only)
     except WarehouseBusy as exc:
         click.echo(f"qcity load: {exc}", err=True)
         sys.exit(EXIT_BUSY)

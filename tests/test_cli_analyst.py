@@ -190,8 +190,20 @@ def test_load_only_a_file_not_in_raw_is_a_usage_error(analyst_warehouse, tmp_pat
 def test_only_accepts_the_names_of_raw_files_and_subfolders(tmp_path):
     raw = tmp_path / "raw"
     (raw / "sub").mkdir(parents=True)
-    for name in ("a.txt", "sub/b.txt", "manifest.csv"):
+    for name in ("a.txt", "sub/b.txt", "manifest.csv", ".hidden.txt"):
         (raw / name).write_text("x", encoding="utf-8")
-    assert missing_only_files(str(raw), ("a.txt", "sub/b.txt")) == []
-    assert missing_only_files(str(raw), ("a.txt", "b.txt", "sub", "manifest.csv", str(raw / "a.txt"))) == \
-        ["b.txt", "sub", "manifest.csv", str(raw / "a.txt")]
+    assert missing_only_files(str(raw), ("a.txt", "sub/b.txt", "./a.txt")) == []
+    wrong = ("b.txt", "sub", "manifest.csv", ".hidden.txt", str(raw / "a.txt"), "sub/../a.txt")
+    assert missing_only_files(str(raw), ("a.txt", *wrong)) == list(wrong)
+
+
+def test_only_loads_the_named_document_however_it_is_spelled(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("海门市2020年地区生产总值1200亿元。", encoding="utf-8")
+    (raw / "b.txt").write_text("如皋市2020年地区生产总值1300亿元。", encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    run = qcity("load", "--raw", str(raw), "--db", str(db), "--only", "./a.txt")
+    assert run.returncode == 0, run.stdout + run.stderr
+    listed = qcity("sql", "SELECT file FROM dim_document", "--db", str(db), "--format", "csv")
+    assert listed.stdout.split() == ["file", "a.txt"]
