@@ -129,9 +129,13 @@ def test_warehouse_ids_are_cut_in_the_table(analyst_warehouse):
     assert len(doc_id) > SQL_MAX_WIDTH and cell.endswith("…") and doc_id.startswith(cell[:-1].rstrip())
 
 
-def test_a_table_row_stays_on_one_line(analyst_warehouse):
-    run = sql(analyst_warehouse.db, "SELECT 'first line' || chr(10) || 'second line' AS t, 2 AS n")
-    assert table_cells(run.stdout) == [["first line second line", "2"]]
+@pytest.mark.parametrize("expression, cell", [
+    ("'first line' || chr(10) || 'second line'", "first line second line"),   # a row stays on one line
+    ("'[bold]as written[/bold] [red]'", "[bold]as written[/bold] [red]"),     # text, never markup
+])
+def test_a_table_cell_shows_the_text_as_written(analyst_warehouse, expression, cell):
+    run = sql(analyst_warehouse.db, f"SELECT {expression} AS t, 2 AS n")
+    assert table_cells(run.stdout) == [[cell, "2"]]
 
 
 @pytest.mark.parametrize("expression, value", [

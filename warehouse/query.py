@@ -198,6 +198,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 0) 
         return buf.getvalue()
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=False, header_style="bold")
     for i, c in enumerate(columns):
@@ -205,10 +206,11 @@ def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 0) 
         numeric = bool(values) and all(_is_number(v) for v in values)
         # Numbers are never cut: a cut number reads as another number.
         limit = None if numeric or not max_width else max_width
-        table.add_column(c, justify="right" if numeric else "left", overflow="ellipsis", no_wrap=True,
+        table.add_column(Text(c), justify="right" if numeric else "left", overflow="ellipsis", no_wrap=True,
                          max_width=limit)
     for r in rows:
-        table.add_row(*[_display(c) for c in r])
+        # Text, not str: rich would read "[red]" or "[/]" in the data as markup and drop it.
+        table.add_row(*[Text(_display(c)) for c in r])
     # As wide as the table needs: the columns are bounded by max_width, never squeezed to a terminal's width.
     console = Console(record=True, width=1_000_000, file=io.StringIO())
     console.print(table)
