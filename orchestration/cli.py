@@ -1,7 +1,7 @@
-"""The `qcity` command line: load, extract, sql, check."""
+"""The `qcity` command line: load, extract, sql, check, export, report, plot."""
 from __future__ import annotations
 
-import csv
+import os
 import signal
 import sys
 from pathlib import Path
@@ -12,8 +12,31 @@ from orchestration.settings import db_path_from_env, raw_path_from_env
 
 
 @click.group(help="qcity: Chinese regional quality statistics, from raw documents to a DuckDB warehouse.")
+# The installed package's version (importlib.metadata), looked up only when --version is given.
+@click.version_option(package_name="qcity", prog_name="qcity", message="%(prog)s %(version)s")
 def main() -> None:
     pass
+
+
+# The option every reading command shares; `load` creates the file, the others need it to exist.
+DB_HELP = "DuckDB warehouse file to read (default $QCITY_DB or warehouse/qcity.duckdb)"
+WAIT_HELP = "seconds to wait while a load writes"
+# `qcity sql`'s widest text cell in the table format: a 24-character id or a short sentence fits whole.
+SQL_MAX_WIDTH = 40
+
+
+def missing_only_files(raw_path: str, names: tuple[str, ...]) -> list[str]:
+    """The --only names that are not a document file of the raw folder (given relative to it)."""
+    missing = []
+    for name in names:
+        path = Path(raw_path, name)
+        parts = Path(name).parts
+        inside = not Path(name).is_absolute() and ".." not in parts
+        # The scan skips the manifest and hidden files: naming one would match no document either.
+        skipped = Path(name).name == "manifest.csv" or any(p.startswith(".") for p in parts)
+        if not (inside and not skipped and os.path.lexists(path) and not path.is_dir()):
+            missing.append(name)
+    return missing
 
 
 # Exit statuses of `qcity load` (README, Operations): a script can tell them apart.
@@ -31,7 +54,8 @@ EXIT_BUSY = 4        # another load, query or DuckDB program held the warehouse 
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help="DuckDB file (default $QCITY_DB or warehouse/qcity.duckdb)")
 @click.option("--wait", "wait_seconds", type=float, default=300.0, show_default=True,
               help="seconds to wait for each lock (another load, a query, another DuckDB program)")
-@click.option("--only", "only_files", multiple=True, help="extract only this raw/ file (repeatable): retry one document")
+@click.option("--only", "only_files", multiple=True, metavar="FILE",
+              help="extract only this file, named relative to the raw folder (repeatable): retry one document")
 @click.option("--verbose", "-v", is_flag=True, help="show Dagster's full event log (DEBUG), not just the stage lines")
 def load(raw_path: str | None, db_path: str | None, wait_seconds: float, only_files: tuple[str, ...],
          verbose: bool) -> None:
@@ -42,8 +66,15 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, only_fi
     raw_path = raw_path or raw_path_from_env()
     if not Path(raw_path).is_dir():
         raise click.ClickException(f"raw folder {raw_path} does not exist")
+    # Checked here, before Dagster starts: a name that matches no file would otherwise load nothing, silently.
+    missing = missing_only_files(raw_path, only_files)
+    if missing:
+        raise click.BadParameter(f"not a document in the raw folder {raw_path}: {', '.join(missing)}",
+                                 param_hint="'--only'")
     try:
-        outcome = run_load(db_path, raw_path, wait_seconds, "DEBUG" if verbose else "INFO", list(only_files) or None)
+        # Named as the scan names documents (./a.txt is a.txt), or the name would match none of them.
+        only = [Path(name).as_posix() for name in only_files] or None
+        outcome = run_load(db_path, raw_path, wait_seconds, "DEBUG" if verbose else "INFO", only)
     except WarehouseBusy as exc:
         click.echo(f"qcity load: {exc}", err=True)
         sys.exit(EXIT_BUSY)
@@ -82,10 +113,12 @@ def load(raw_path: str | None, db_path: str | None, wait_seconds: float, only_fi
     sys.exit(EXIT_SET_ASIDE if outcome.set_aside else EXIT_LOADED)
 
 
-@main.command(help="Run only the parser over files and/or folders; write the figure CSV (stdout without --out).")
+@main.command(help="Run only the parser over PATHS (files and/or folders); write the figure CSV "
+                   "(stdout without --out).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--manifest", type=click.Path(exists=True, dir_okay=False), default=None, help="CSV with file,url,title,published")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="output CSV file")
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="manifest CSV with file,url,title,published of the documents")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="figure CSV to write (default stdout)")
 def extract(paths: tuple[str, ...], manifest: str | None, out: str | None) -> None:
     from extraction.cli_extract import extract_paths, write_csv
 
@@ -100,14 +133,23 @@ def extract(paths: tuple[str, ...], manifest: str | None, out: str | None) -> No
         write_csv(rows, sys.stdout)
 
 
-@main.command(help="Run one SQL statement in the read-only analyst window (no file access, no extensions, no SET).")
+# ignore_unknown_options: a QUERY that starts with a SQL comment ("-- …") is the query, not an unknown option.
+@main.command(help="Run one SQL statement QUERY in the read-only analyst window (no file access, no extensions, "
+                   "no SET). The table format cuts long text at --max-width and rounds numbers for reading; "
+                   "csv and json keep every value whole.",
+              context_settings={"ignore_unknown_options": True})
 @click.argument("query")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table for reading; csv or json (full precision, lists and structs as JSON) for programs")
+@click.option("--max-width", "max_width", type=click.IntRange(min=0), default=SQL_MAX_WIDTH, show_default=True,
+              help="table format: widest text cell, in terminal columns (a Chinese character takes two); "
+                   "longer text ends in …; 0 never cuts")
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help=WAIT_HELP)
 @click.option("--timeout", "timeout_seconds", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="seconds the query may run before it is interrupted")
-def sql(query: str, db_path: str | None, fmt: str, wait_seconds: float, timeout_seconds: float) -> None:
+def sql(query: str, db_path: str | None, fmt: str, max_width: int, wait_seconds: float,
+        timeout_seconds: float) -> None:
     # Only duckdb, filelock and click: this command must not import Dagster or Great Expectations (fast start).
     import duckdb
 
@@ -125,17 +167,17 @@ def sql(query: str, db_path: str | None, fmt: str, wait_seconds: float, timeout_
         raise click.ClickException(f"query refused (the sql window reads the warehouse only): {one_line(exc)}")
     except duckdb.Error as exc:
         raise click.ClickException(f"query failed: {one_line(exc)}")
-    click.echo(render(columns, rows, fmt), nl=False)
+    click.echo(render(columns, rows, fmt, max_width), nl=False)
 
 
 @main.command(help="Run the expectation suites against the warehouse and list the open quarantined figures and "
                    "rejected documents; exit 1 when an ERROR expectation fails or an ERROR-rule quarantine is open.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
 @click.option("--raw", "raw_path", type=click.Path(file_okay=False), default=None,
               help="raw folder, to compare quotes with the text (default $QCITY_RAW or raw/)")
 @click.option("--docs", "docs_dir", type=click.Path(file_okay=False), default=None,
               help="Data Docs folder (default $QCITY_GX_DOCS or out/gx_docs)")
-@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help=WAIT_HELP)
 def check(db_path: str | None, raw_path: str | None, docs_dir: str | None, wait_seconds: float) -> None:
     from expectations.docs import DocsRecorder
     from expectations.quarantine import rule_severity
@@ -182,11 +224,13 @@ def check(db_path: str | None, raw_path: str | None, docs_dir: str | None, wait_
         sys.exit(1)
 
 
-@main.command(help="Write every warehouse table and view to DIR (Parquet, partitioned by year where it has one).")
+@main.command(help="Write every warehouse table and view to OUT_DIR (Parquet, partitioned by year where it has "
+                   "one; every column in its place and type, JSON as text).")
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
-@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True,
+              help="file format of the export")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help=WAIT_HELP)
 def export(out_dir: str, fmt: str, db_path: str | None, wait_seconds: float) -> None:
     from warehouse.export import export_warehouse
     from warehouse.locking import WarehouseBusy
@@ -202,11 +246,11 @@ def export(out_dir: str, fmt: str, db_path: str | None, wait_seconds: float) -> 
 @main.command(help="Write the offline HTML report (charts, targets, latest figures, data quality) to DIR/index.html.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="report folder (default $QCITY_REPORT_DIR or out/report)")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
 @click.option("--raw", "raw_path", type=click.Path(file_okay=False), default=None,
               help="raw folder the quote checks compare against (default $QCITY_RAW or raw/)")
 @click.option("--no-checks", is_flag=True, help="skip running the expectation suites for the data-quality section")
-@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help=WAIT_HELP)
 def report(out_dir: str | None, db_path: str | None, raw_path: str | None, no_checks: bool, wait_seconds: float) -> None:
     from warehouse.locking import WarehouseBusy
     from warehouse.reporting.data import ReportSourceMissing
@@ -227,8 +271,8 @@ def report(out_dir: str | None, db_path: str | None, raw_path: str | None, no_ch
 @click.option("--region", "region_zh", required=True, help="region name as stored, e.g. 长沙市")
 @click.option("--metric", "metric_id", required=True, help="metric id, e.g. gdp.total")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="PNG file to write")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None)
-@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help="seconds to wait while a load writes")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
+@click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help=WAIT_HELP)
 def plot(region_zh: str, metric_id: str, out_file: str, db_path: str | None, wait_seconds: float) -> None:
     from warehouse.locking import WarehouseBusy
     from warehouse.reporting.charts import chart_spec

@@ -22,11 +22,18 @@ SCHEMA_DIR = Path(__file__).with_name("schema")
 SUBJECT_FACTS_SQL = SCHEMA_DIR / "subject_facts.sql"
 
 
+# The storage format a new warehouse file is written in. DuckDB 2.0 writes storage version 69 by default,
+# which no DuckDB before 2.0 can open (the 1.5 command-line client, DBeaver's JDBC driver, R …); v1.0.0
+# (storage version 64) is read by every DuckDB from 0.10 on. The setting only applies when DuckDB creates the
+# file: an existing file keeps the format it was created with (README, "Other DuckDB clients").
+STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
+
+
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     db_path = Path(db_path)
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(db_path))
+        con = duckdb.connect(str(db_path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION})
         migrate(con)
         return con
     if not db_path.exists():

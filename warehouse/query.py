@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -124,15 +126,68 @@ def one_line(exc: BaseException) -> str:
     return " ".join(line for line in lines if line and set(line) != {"^"})
 
 
+# The table format is for people: long text is cut to max_width terminal cells (a CJK character takes two)
+# with an ellipsis, and numbers are rounded and grouped for reading. CSV and JSON are for programs and keep
+# every value whole, at full precision.
+GROUP_FROM = 10_000   # separators from five digits on: a year (2020) stays as written, 12,345 gets one
+_NESTED = (list, tuple, dict)
+
+
+def _json_default(value):
+    # DECIMAL inside a LIST or STRUCT: a JSON number, not a string; dates, UUIDs, intervals: their text
+    return float(value) if isinstance(value, Decimal) else str(value)
+
+
+def _json_text(value) -> str:
+    """A LIST, STRUCT or MAP value as JSON (not Python's repr), Chinese as written."""
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def display_number(value: int | float | Decimal) -> str:
+    """A number as the table shows it: floats rounded (two decimals, three significant digits below 1),
+    integers whole, separators from GROUP_FROM up."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        magnitude = abs(value)
+        if magnitude >= 1e15 or (0 < magnitude < 1e-4):
+            return f"{value:.4g}"           # digits past these are noise to a reader
+        if value.is_integer():
+            value = int(value)
+        else:
+            decimals = 2 if magnitude >= 1 else 2 - math.floor(math.log10(magnitude))
+            text = f"{value:,.{decimals}f}" if magnitude >= GROUP_FROM else f"{value:.{decimals}f}"
+            return text.rstrip("0").rstrip(".")
+    return f"{value:,}" if abs(value) >= GROUP_FROM else str(value)
+
+
+def _display(value) -> str:
+    if value is None:
+        return ""
+    if _is_number(value):
+        return display_number(value)
+    text = _json_text(value) if isinstance(value, _NESTED) else str(value)
+    # A raw sentence can hold line breaks and tabs; in a table row they would break the row apart.
+    return " ".join(text.split()) if any(c in text for c in "\n\r\t") else text
+
+
 def _cell(value) -> str:
+    """A CSV field: the value whole (an integral float without its .0), nested values as JSON."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
+    if isinstance(value, _NESTED):
+        return _json_text(value)
     return str(value)
 
 
-def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
+def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 0) -> str:
+    """rows as JSON, CSV or an aligned table whose text cells are cut at max_width cells (0: never cut)."""
     if fmt == "json":
         return json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, default=str, indent=1)
     if fmt == "csv":
@@ -143,12 +198,20 @@ def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
         return buf.getvalue()
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=False, header_style="bold")
-    for c in columns:
-        table.add_column(c, overflow="fold")
+    for i, c in enumerate(columns):
+        values = [r[i] for r in rows if r[i] is not None]
+        numeric = bool(values) and all(_is_number(v) for v in values)
+        # Numbers are never cut: a cut number reads as another number.
+        limit = None if numeric or not max_width else max_width
+        table.add_column(Text(c), justify="right" if numeric else "left", overflow="ellipsis", no_wrap=True,
+                         max_width=limit)
     for r in rows:
-        table.add_row(*[_cell(c) for c in r])
-    console = Console(record=True, width=200, file=io.StringIO())
+        # Text, not str: rich would read "[red]" or "[/]" in the data as markup and drop it.
+        table.add_row(*[Text(_display(c)) for c in r])
+    # As wide as the table needs: the columns are bounded by max_width, never squeezed to a terminal's width.
+    console = Console(record=True, width=1_000_000, file=io.StringIO())
     console.print(table)
     return console.export_text() + f"({len(rows)} rows)\n"
