@@ -54,6 +54,7 @@ class RawScan:
     documents: list[RawDocument] = field(default_factory=list)
     rejected: list[RejectedDocument] = field(default_factory=list)
     manifest_problems: list[ManifestProblem] = field(default_factory=list)
+    manifest_signature: tuple[int, int, int, int] | None = None   # of raw/manifest.csv as read
 
 
 def list_raw_files(raw_dir: Path) -> list[str]:
@@ -72,6 +73,25 @@ def list_raw_files(raw_dir: Path) -> list[str]:
                 continue
             names.append(f if folder == "." else Path(folder, f).as_posix())
     return sorted(names)
+
+
+def file_signature(path: Path | str) -> tuple[int, int, int, int] | None:
+    """(size, mtime_ns, ctime_ns, inode) of a file, None when it is not there: equal signatures, same bytes."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def unchanged_since(raw_dir: Path | str, known: dict[str, KnownFile], manifest: tuple | None) -> bool:
+    """True when raw/ holds exactly the files of `known`, each with its known signature, and the manifest has
+    the signature `manifest` (None: no manifest): a check that stats every file and opens none."""
+    raw_dir = Path(raw_dir)
+    names = list_raw_files(raw_dir)
+    if set(names) != set(known) or file_signature(raw_dir / MANIFEST_NAME) != manifest:
+        return False
+    return all(file_signature(raw_dir / name) == known[name].signature for name in names)
 
 
 def _inside(path: Path | str, resolved_root: Path | str) -> bool:
@@ -100,11 +120,10 @@ def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYT
         return RejectedDocument(name, "", 0, "a symlinked directory inside raw/: not followed (its files are read where they are)")
     if not os.path.isfile(path):
         return RejectedDocument(name, "", 0, "not a regular file")
-    st = os.stat(path)
-    size = st.st_size
+    signature = file_signature(path)
+    size = signature[0]
     if size > max_bytes:
         return RejectedDocument(name, "", size, f"file is {size} bytes, over the {max_bytes}-byte limit")
-    signature = (size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     if known is not None and known.signature == signature:
         return RawDocument(name, known.doc_id, size, known.encoding, "", signature=signature, reused=True)
     with open(path, "rb") as handle:
@@ -131,6 +150,7 @@ def scan_raw_folder(raw_dir: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
     if manifest.exists() and not _inside(manifest, root):
         entries, problems = {}, [ManifestProblem(0, MANIFEST_NAME, "manifest is a symlink out of raw/; not read")]
     else:
+        scan.manifest_signature = file_signature(manifest)
         entries, problems = read_manifest(manifest)
     scan.manifest_problems.extend(problems)
     names = list_raw_files(raw_dir)

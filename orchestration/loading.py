@@ -177,7 +177,7 @@ def record_if_nothing_to_load(db_path: str, raw_path: str) -> str | None:
     import uuid
 
     from extraction.regions import gazetteer_rows
-    from extraction.sources import scan_raw_folder
+    from extraction.sources import scan_raw_folder, unchanged_since
     from extraction.version import EXTRACTOR_VERSION
     from warehouse import io, staging
 
@@ -188,7 +188,11 @@ def record_if_nothing_to_load(db_path: str, raw_path: str) -> str | None:
     try:
         if not con.execute("SELECT count(*) FROM load_runs WHERE status = 'loaded'").fetchall()[0][0]:
             return None
-        scan = scan_raw_folder(raw_path, max_bytes_from_env(), known=staging.known_files(con, EXTRACTOR_VERSION))
+        known = staging.known_files(con, EXTRACTOR_VERSION)
+        # stat every file first and open none: a load that has work to do reads each file once, in raw_documents
+        if not unchanged_since(raw_path, known, staging.staged_manifest_signature(con)):
+            return None
+        scan = scan_raw_folder(raw_path, max_bytes_from_env(), known=known)
         if not staging.scan_is_staged(con, scan):
             return None
         plan = io.plan_load(io.active_documents(con), scan, EXTRACTOR_VERSION)

@@ -27,10 +27,17 @@ class StagingMismatch(RuntimeError):
     """A stage's input was written by another run (or never): the stages of one load run together."""
 
 
-def mark_stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str) -> None:
-    con.execute("""INSERT INTO staging.stg_run VALUES (?, ?, now())
-                   ON CONFLICT (stage) DO UPDATE SET run_id = excluded.run_id, written_at = excluded.written_at""",
-                [stage, run_id])
+def mark_stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str, source_signature: tuple | None = None) -> None:
+    con.execute("""INSERT INTO staging.stg_run VALUES (?, ?, now(), ?)
+                   ON CONFLICT (stage) DO UPDATE SET run_id = excluded.run_id, written_at = excluded.written_at,
+                       source_signature = excluded.source_signature""",
+                [stage, run_id, list(source_signature) if source_signature else None])
+
+
+def staged_manifest_signature(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The signature of raw/manifest.csv when raw_documents last read it (None: there was none)."""
+    row = con.execute("SELECT source_signature FROM staging.stg_run WHERE stage = 'raw_documents'").fetchall()
+    return tuple(row[0][0]) if row and row[0][0] else None
 
 
 def require_stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str) -> None:
@@ -111,7 +118,7 @@ def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str, extra
         con.execute("INSERT INTO staging.stg_rejected SELECT * FROM _rejected")
         con.execute("DELETE FROM staging.stg_manifest_problem")
         con.execute("INSERT INTO staging.stg_manifest_problem SELECT * FROM _problems")
-        mark_stage(con, "raw_documents", run_id)
+        mark_stage(con, "raw_documents", run_id, scan.manifest_signature)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -11,7 +11,8 @@ CREATE SCHEMA IF NOT EXISTS staging;
 CREATE TABLE IF NOT EXISTS staging.stg_run (
     stage      VARCHAR PRIMARY KEY,          -- raw_documents / figures / figures_clean / warehouse
     run_id     VARCHAR NOT NULL,
-    written_at TIMESTAMP NOT NULL
+    written_at TIMESTAMP NOT NULL,
+    source_signature BIGINT[]                -- raw_documents: (size, mtime, ctime, inode) of raw/manifest.csv as read
 );
 
 -- raw_documents: every readable file of raw/, read and decoded once. A file whose stat signature
