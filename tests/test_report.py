@@ -230,8 +230,10 @@ def test_chart_spec_draws_dated_targets_as_marks_and_undated_as_lines():
     assert [(t.year, t.value, t.attained) for t in spec.targets] == [(2025, 1500.0, "pending"), (None, 1200.0, "no")]
     assert chart_spec("乙市", "gdp.total", series, targets) is None
     figure = go.Figure(plotly_figure(spec))     # validates the unvalidated dict the report renders
-    assert [t.name for t in figure.data] == ["实际值", "目标（尚无结论）"]
-    assert list(figure.data[1].x) == [2025] and figure.data[1].marker.symbol == "star"
+    # the disputed year is ringed in a trace of its own, so the legend names the ≠ mark
+    assert [t.name for t in figure.data] == ["实际值", "≠ 来源不一致", "目标（尚无结论）"]
+    assert list(figure.data[1].x) == [2021]
+    assert list(figure.data[2].x) == [2025] and figure.data[2].marker.symbol == "star"
     assert [(s.y0, s.line.color, s.line.dash) for s in figure.layout.shapes] == [(1200.0, "#d62728", "dot")]   # undated, not attained
     # the line spans the plot; its label sits at its top left, in its colour
     assert [(s.xref, s.x0, s.x1) for s in figure.layout.shapes] == [("x domain", 0, 1)]
