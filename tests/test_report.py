@@ -30,10 +30,11 @@ def qcity(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*QCITY, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
-def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
+def chromium(page: Path, profile: Path, *args: str, budget_ms: int = 5000) -> subprocess.CompletedProcess:
+    """Chromium on the page; budget_ms of virtual time for its scripts (timers run without real waiting)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: run `make report-prereqs` (apt-get install chromium fonts-noto-cjk)")
-    return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=5000",
+    return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
                            *args, page.resolve().as_uri()], capture_output=True, text=True, timeout=180)
 
 
