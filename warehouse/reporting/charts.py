@@ -69,7 +69,8 @@ class ChartSpec:
     hover: list[str | None] = field(default_factory=list)
     conflicts: list[bool] = field(default_factory=list)
     targets: list[TargetMark] = field(default_factory=list)
-    sources: list[PointSource] = field(default_factory=list)   # by year, the agreeing ones first
+    sources: list[PointSource] = field(default_factory=list)   # by year, the agreeing ones first (a few per value)
+    unlisted: dict[int, int] = field(default_factory=dict)     # year → its figures not among `sources`
     catalogued: bool = True
 
     @property
@@ -169,6 +170,12 @@ def _spec(region_zh: str, series_key: str, points: pl.DataFrame, aims: pl.DataFr
         sourced["stated_value"], sourced["value"], sourced["unit_zh"])] if sources else [])
     spec = ChartSpec(region_zh, series_key, first["name_zh"] or series_key, scale, targets=target_marks(aims, scale),
                      sources=sources, catalogued=bool(first.get("catalogued", True)))
+    if sources and "point_figures" in sourced.columns:
+        listed: dict[int, int] = {}
+        for p in sources:
+            listed[p.year] = listed.get(p.year, 0) + 1
+        totals = dict(zip(sourced["year"].to_list(), sourced["point_figures"].to_list()))
+        spec.unlisted = {int(y): int(n) - listed[int(y)] for y, n in totals.items() if int(n) > listed[int(y)]}
     by_year = {int(r["year"]): r for r in points.iter_rows(named=True)}
     sources_of: dict[int, list[PointSource]] = {}
     for p in sources:
@@ -192,8 +199,9 @@ def _spec(region_zh: str, series_key: str, points: pl.DataFrame, aims: pl.DataFr
             note += f"<br>≠ 来源不一致：{_scaled(row['min_value'], scale)} – {_scaled(row['max_value'], scale)}"
         stated = sources_of.get(year, [])
         note += "".join(f"<br>{_source_line(p)}" for p in stated[:HOVER_SOURCES])
-        if len(stated) > HOVER_SOURCES:
-            note += f"<br>……另 {len(stated) - HOVER_SOURCES} 条来源（见图下“各年来源”）"
+        more = len(stated) + spec.unlisted.get(year, 0) - HOVER_SOURCES
+        if more > 0:
+            note += f"<br>……另 {more} 条来源（见图下“各年来源”）"
         spec.hover.append(note)
     return spec
 

@@ -43,16 +43,35 @@ SELECT region_zh, series_key, metric_id, catalogued, name_zh, category, unit, ye
 FROM metric_series ORDER BY region_zh, series_key, year
 """
 
-# Every figure behind a series point, with its sentence and document: the hover of each point and the
-# sources table under each chart. stated_value/unit_zh: as the document wrote it (the series is canonical).
+# The figures behind each series point, with their sentence and document: the hover of each point and the
+# sources table under each chart. A point that a thousand documents repeat lists {per_point} of them, not a
+# thousand rows: the first figure of each value stated for it (the most stated value first, so a
+# disagreeing document is always shown), then the second of each, and so on; point_figures counts them all.
+# stated_value/unit_zh: as the document wrote it (the series is canonical).
 POINT_SOURCES_SQL = """
-SELECT sf.region_zh, sf.series_key, sf.year, sf.value, f.value AS stated_value, f.value_max AS stated_value_max,
-       f.unit_zh, f.qualifier, sf.figure_id, {sentence} AS quote, sf.file, d.title, d.url, d.published
-FROM series_figure sf
-JOIN fact_figure f USING (figure_id)
-LEFT JOIN dim_document d ON d.doc_id = sf.doc_id
-ORDER BY sf.region_zh, sf.series_key, sf.year, d.published NULLS LAST, sf.figure_id
+WITH ranked AS (
+    SELECT sf.region_zh, sf.series_key, sf.year, sf.value, sf.figure_id, sf.doc_id, d.published,
+           count(*) OVER point AS point_figures,
+           count(*) OVER same_value AS value_figures,
+           row_number() OVER (same_value ORDER BY d.published NULLS LAST, sf.figure_id) AS rank_in_value
+    FROM series_figure sf
+    LEFT JOIN dim_document d ON d.doc_id = sf.doc_id
+    WINDOW point AS (PARTITION BY sf.region_zh, sf.series_key, sf.year),
+           same_value AS (PARTITION BY sf.region_zh, sf.series_key, sf.year, sf.value)
+), listed AS (
+    SELECT * FROM ranked
+    QUALIFY row_number() OVER (PARTITION BY region_zh, series_key, year
+                               ORDER BY rank_in_value, value_figures DESC, value) <= {per_point}
+)
+-- the sentence and the document are read for the listed figures only
+SELECT l.region_zh, l.series_key, l.year, l.value, f.value AS stated_value, f.value_max AS stated_value_max,
+       f.unit_zh, f.qualifier, l.figure_id, {sentence} AS quote, f.file, d.title, d.url, l.published, l.point_figures
+FROM listed l
+JOIN fact_figure f ON f.figure_id = l.figure_id
+LEFT JOIN dim_document d ON d.doc_id = l.doc_id
+ORDER BY l.region_zh, l.series_key, l.year, l.published NULLS LAST, l.figure_id
 """
+SOURCES_PER_POINT = 6
 
 # Dated targets with their verdict (target_progress), then the undated ones (attained 'undated'), with
 # their document and the value as the document stated it (stated_value, unit_zh).
@@ -74,7 +93,8 @@ ORDER BY t.region_zh, t.metric_id NULLS LAST, t.target_year NULLS LAST, t.figure
 # series_key (metric_id, else category + metric_key); a figure whose key names nothing (~…) is known by its
 # own wording. Latest: the latest year; undated ones, the latest document; then the value most documents
 # state. A dated value is in conflict when the documents stating that period differ beyond the tolerance
-# of metric_series.
+# of metric_series. (A yearly row's change on the year before comes from the series frame, html.py: joining
+# metric_series here would evaluate that view a second time.)
 LATEST_SQL = """
 WITH stated AS (
     SELECT f.figure_id, f.region_zh, f.metric_id, f.category, f.period, f.period_grain, f.year,
@@ -84,35 +104,41 @@ WITH stated AS (
                     THEN 'key:' || f.category || ':' || f.metric_key
                 ELSE 'text:' || f.category || ':' || coalesce(f.metric_zh, '') || ':' || coalesce(f.unit_zh, '')
            END AS metric,
-           f.value, f.value_max, f.unit_zh, f.value_canonical, f.unit_canonical, f.qualifier,
-           {sentence} AS quote, f.file, f.doc_id, d.title, d.url, d.published
+           f.value, f.value_max, f.unit_zh, f.value_canonical, f.unit_canonical, f.qualifier, f.doc_id, d.published
     FROM fact_figure f
     LEFT JOIN dim_metric m ON m.metric_id = f.metric_id
     LEFT JOIN dim_document d ON d.doc_id = f.doc_id
     WHERE f.retired_at IS NULL AND f.kind = 'actual' AND f.region_zh IS NOT NULL
+), periods AS (
+    SELECT region_zh, metric, period_grain, period, count(DISTINCT doc_id) AS source_count,
+           min(value_canonical) AS min_canonical, max(value_canonical) AS max_canonical
+    FROM stated GROUP BY ALL
+), agreeing AS (
+    SELECT region_zh, metric, period_grain, period, value_canonical, count(DISTINCT doc_id) AS agreeing
+    FROM stated GROUP BY ALL
 ), counted AS (
-    SELECT *,
-           count(DISTINCT doc_id) OVER same_period AS source_count,
-           min(value_canonical) OVER same_period AS min_canonical,
-           max(value_canonical) OVER same_period AS max_canonical,
-           count(DISTINCT doc_id) OVER (PARTITION BY region_zh, metric, period_grain, period, value_canonical) AS agreeing
-    FROM stated
-    WINDOW same_period AS (PARTITION BY region_zh, metric, period_grain, period)
+    -- aggregates joined back rather than windows: DISTINCT in a window is much slower on 100k figures
+    SELECT s.*, p.source_count, p.min_canonical, p.max_canonical, a.agreeing
+    FROM stated s
+    JOIN periods p USING (region_zh, metric, period_grain, period)
+    JOIN agreeing a USING (region_zh, metric, period_grain, period, value_canonical)
+), latest AS (
+    SELECT * FROM counted
+    QUALIFY row_number() OVER (
+        PARTITION BY region_zh, metric, period_grain
+        ORDER BY year DESC NULLS LAST, CASE WHEN year IS NULL THEN published END DESC NULLS LAST,
+                 agreeing DESC, published DESC NULLS LAST, figure_id) = 1
 )
+-- the sentence and the document are read for the chosen figures only
 SELECT c.region_zh, c.metric, c.metric_id, c.name_zh, c.category, c.period, c.period_grain, c.year,
        c.value, c.value_max, c.unit_zh, c.unit_canonical, c.qualifier, c.source_count,
        c.year IS NOT NULL AND (c.max_canonical - c.min_canonical) > greatest(
            0.01 * greatest(abs(c.max_canonical), abs(c.min_canonical)),
            CASE WHEN c.unit_canonical = 'percent' THEN 0.1 ELSE 0 END) AS conflict,
-       c.min_canonical, c.max_canonical, s.yoy_change, s.yoy_change_pct,
-       c.figure_id, c.quote, c.file, c.title, c.url, c.published
-FROM counted c
-LEFT JOIN metric_series s
-  ON c.period_grain = 'year' AND s.region_zh = c.region_zh AND s.series_key = c.metric AND s.year = c.year
-QUALIFY row_number() OVER (
-    PARTITION BY c.region_zh, c.metric, c.period_grain
-    ORDER BY c.year DESC NULLS LAST, CASE WHEN c.year IS NULL THEN c.published END DESC NULLS LAST,
-             c.agreeing DESC, c.published DESC NULLS LAST, c.figure_id) = 1
+       c.min_canonical, c.max_canonical, c.figure_id, {sentence} AS quote, f.file, d.title, d.url, c.published
+FROM latest c
+JOIN fact_figure f ON f.figure_id = c.figure_id
+LEFT JOIN dim_document d ON d.doc_id = c.doc_id
 ORDER BY c.region_zh, c.category, c.metric
 """
 
@@ -151,7 +177,7 @@ class ReportData:
     read_at: dt.datetime        # aware, whole seconds
     regions_frame: pl.DataFrame  # every region with an active figure, in report order (REGIONS_SQL)
     series: pl.DataFrame        # metric_series: one row per region × series × year of actual values
-    sources: pl.DataFrame       # series_figure: every figure behind a series point, with its document
+    sources: pl.DataFrame       # series_figure: a few figures behind each series point, with their document
     targets: pl.DataFrame       # target_progress and undated_targets: every active target
     latest: pl.DataFrame        # the latest stated value per region × metric × period grain, with its source
     quarantined: pl.DataFrame
@@ -193,7 +219,7 @@ def read_report_data_from(con: duckdb.DuckDBPyConnection, db_path: str | Path = 
         read_at=dt.datetime.now().astimezone().replace(microsecond=0),
         regions_frame=_frame(con, REGIONS_SQL),
         series=series,
-        sources=_frame(con, POINT_SOURCES_SQL.format(sentence=sentence)),
+        sources=_frame(con, POINT_SOURCES_SQL.format(sentence=sentence, per_point=SOURCES_PER_POINT)),
         targets=targets,
         latest=_frame(con, LATEST_SQL.format(sentence=sentence)),
         quarantined=_frame(con, QUARANTINED_SQL),

@@ -72,10 +72,15 @@ def _grain_rank(grain: str | None) -> int:
 
 # The table rows reach the template as attributes, not dict keys: Jinja looks `row.x` up as an attribute
 # first, and that failing lookup on a dict, for every cell of tens of thousands of target rows, took ~1 s.
-def _latest_rows(latest: pl.DataFrame) -> list[SimpleNamespace]:
-    """The latest stated value of each metric × period grain: category, dated grains first, then name."""
+def _latest_rows(latest: pl.DataFrame, series: pl.DataFrame) -> list[SimpleNamespace]:
+    """The latest stated value of each metric × period grain: category, dated grains first, then name.
+    A yearly row's change on the year before is its series' (metric_series)."""
+    change = {(r["series_key"], r["year"]): r for r in
+              series.select("series_key", "year", "yoy_change", "yoy_change_pct").iter_rows(named=True)}
     rows = []
     for r in latest.iter_rows(named=True):
+        yearly = change.get((r["metric"], r["year"])) if r["period_grain"] == "year" else None
+        r |= {"yoy_change": yearly and yearly["yoy_change"], "yoy_change_pct": yearly and yearly["yoy_change_pct"]}
         spread = (f"{format_value(r['min_canonical'], r['unit_canonical'])} – "
                   f"{format_value(r['max_canonical'], r['unit_canonical'])}") if r["conflict"] else ""
         rows.append(SimpleNamespace(
@@ -111,10 +116,11 @@ def _compact(spec: ChartSpec) -> SimpleNamespace:
     [i] = [i for i, v in enumerate(spec.values) if v is not None]
     return SimpleNamespace(name=spec.name, key=spec.metric_id if spec.catalogued else "未编目", year=spec.years[i],
                            display=f"{format_number(spec.values[i])}{spec.scale.label}", conflict=spec.conflicts[i],
-                           sources=spec.sources, targets=len(spec.targets))
+                           sources=spec.sources, unlisted=sum(spec.unlisted.values()), targets=len(spec.targets))
 
 
-def _region_context(row: dict, specs: list[ChartSpec], latest: pl.DataFrame, targets: pl.DataFrame) -> dict:
+def _region_context(row: dict, specs: list[ChartSpec], latest: pl.DataFrame, targets: pl.DataFrame,
+                    series: pl.DataFrame) -> dict:
     drawn = [s for s in specs if s.points >= 2]
     return {
         "name": row["region_zh"],
@@ -123,9 +129,10 @@ def _region_context(row: dict, specs: list[ChartSpec], latest: pl.DataFrame, tar
         "path": row["path"] or [row["region_zh"]],
         "depth": max(len(row["path"] or []) - 1, 0),
         "figures": row["figures"],
-        "charts": [SimpleNamespace(div=plotly_div(s), anchor=s.anchor, sources=s.sources) for s in drawn],
+        "charts": [SimpleNamespace(div=plotly_div(s), anchor=s.anchor, sources=s.sources, unlisted=s.unlisted,
+                                   figures=len(s.sources) + sum(s.unlisted.values())) for s in drawn],
         "compact": [_compact(s) for s in specs if s.points == 1],
-        "latest": _latest_rows(latest),
+        "latest": _latest_rows(latest, series),
         "targets": _target_rows(targets),
     }
 
@@ -136,10 +143,12 @@ def _page_context(data: ReportData) -> tuple[dict, int]:
 
     specs_of = chart_specs(data.series, data.targets, data.sources)
     latest_of, targets_of = _by_region(data.latest), _by_region(data.targets)
+    series_of = _by_region(data.series)
     # every region with an active figure, in hierarchy order (data.REGIONS_SQL)
     regions = [_region_context(row, specs_of.get(row["region_zh"], []),
                                latest_of.get(row["region_zh"], data.latest.clear()),
-                               targets_of.get(row["region_zh"], data.targets.clear()))
+                               targets_of.get(row["region_zh"], data.targets.clear()),
+                               series_of.get(row["region_zh"], data.series.clear()))
                for row in data.regions_frame.iter_rows(named=True)]
     last_run = data.load_runs.row(0, named=True) if not data.load_runs.is_empty() else None
     context = dict(
