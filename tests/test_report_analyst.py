@@ -290,3 +290,87 @@ def test_load_into_another_warehouse_writes_beside_it(tmp_path):
     assert done.returncode == 0 and str(tmp_path / "other_report" / "index.html") in done.stdout, done.stderr
     assert [_stamp(p) for p in defaults] == before
     shutil.rmtree(tmp_path / "other_report")
+
+
+# ---- the chart spec from frames shaped like the report's queries -------------------------------------------
+def _series(years: list[int], values: list[float], unit: str = "count", conflict: list[bool] | None = None):
+    import polars as pl
+
+    n = len(years)
+    return pl.DataFrame({"region_zh": ["甲市"] * n, "series_key": ["brand.count"] * n, "metric_id": ["brand.count"] * n,
+                         "catalogued": [True] * n, "name_zh": ["名牌"] * n, "category": ["brand_count"] * n,
+                         "unit": [unit] * n, "year": years, "value": values, "min_value": values, "max_value": values,
+                         "source_count": [1] * n, "conflict": conflict or [False] * n})
+
+
+def _sources(rows: list[tuple]):
+    """(year, canonical value, stated value, unit_zh, quote, file, published, point_figures) rows."""
+    import polars as pl
+
+    return pl.DataFrame({
+        "region_zh": ["甲市"] * len(rows), "series_key": ["brand.count"] * len(rows),
+        "year": [r[0] for r in rows], "value": [r[1] for r in rows], "stated_value": [r[2] for r in rows],
+        "stated_value_max": [None] * len(rows), "unit_zh": [r[3] for r in rows], "qualifier": ["exact"] * len(rows),
+        "figure_id": [f"f{i}" for i in range(len(rows))], "quote": [r[4] for r in rows], "file": [r[5] for r in rows],
+        "title": [None] * len(rows), "url": ["http://example.org/a"] * len(rows), "published": [r[6] for r in rows],
+        "point_figures": [r[7] for r in rows]}, schema_overrides={"published": pl.Date})
+
+
+@pytest.mark.parametrize("years, values, drawn_years, drawn", [
+    pytest.param([2019, 2021], [10.0, 12.0], [2019, 2020, 2021], [10.0, None, 12.0], id="one missing year"),
+    pytest.param([2016, 2017, 2020], [1.0, 2.0, 3.0], [2016, 2017, 2018, 2019, 2020], [1.0, 2.0, None, None, 3.0],
+                 id="two missing years"),
+    pytest.param([2019, 2020], [1.0, 2.0], [2019, 2020], [1.0, 2.0], id="no gap"),
+])
+def test_missing_years_are_none_and_never_connected(years, values, drawn_years, drawn):
+    import plotly.graph_objects as go
+
+    from warehouse.reporting.charts import chart_spec, plotly_figure
+
+    spec = chart_spec("甲市", "brand.count", _series(years, values), _targets())
+    assert (spec.years, spec.values) == (drawn_years, drawn)
+    [line] = go.Figure(plotly_figure(spec)).data
+    assert line.connectgaps is False and list(line.y) == drawn
+
+
+def _targets():
+    import polars as pl
+
+    return pl.DataFrame(schema={"region_zh": pl.String, "series_key": pl.String, "target_year": pl.Int64,
+                                "target_value": pl.Float64, "target_value_max": pl.Float64,
+                                "target_qualifier": pl.String, "unit": pl.String, "attained": pl.String,
+                                "quote": pl.String, "file": pl.String})
+
+
+@pytest.mark.parametrize("sources, unit_label", [
+    pytest.param([(2020, 12.0, 12.0, "项", "名牌12项", "a.txt", None, 1)], "项", id="项 kept, not 个"),
+    pytest.param([(2020, 12.0, 12.0, "项", "名牌12项", "a.txt", None, 1),
+                  (2021, 13.0, 13.0, "个", "名牌13个", "b.txt", None, 1)], "个", id="two units: the catalogue's"),
+    pytest.param([(2020, 1.2e10, 120.0, "亿元", "120亿元", "a.txt", None, 1),
+                  (2021, 1.3e10, 1300000.0, "万元", "1300000万元", "b.txt", None, 1)], "亿元", id="converted: scaled"),
+])
+def test_the_chart_keeps_the_documents_unit(sources, unit_label):
+    from warehouse.reporting.charts import chart_spec
+
+    years = sorted({s[0] for s in sources})
+    unit = "yuan" if unit_label == "亿元" else "count"
+    spec = chart_spec("甲市", "brand.count", _series(years, [s[1] for s in sources], unit), _targets(), _sources(sources))
+    assert spec.scale.label == unit_label and spec.title.endswith(f" · {unit_label}")
+
+
+def test_a_points_hover_names_its_sources_and_counts_the_unlisted():
+    import datetime as dt
+
+    from warehouse.reporting.charts import HOVER_SOURCES, chart_spec
+
+    sources = _sources([(2020, 12.0, 12.0, "项", "甲说<12>项", "a.txt", dt.date(2021, 3, 1), 9),
+                        (2020, 11.0, 11.0, "项", "乙说11项", "b.txt", None, 9),
+                        (2020, 12.0, 12.0, "项", "丙说12项", "c.txt", None, 9)])
+    spec = chart_spec("甲市", "brand.count", _series([2020], [12.0], conflict=[True]), _targets(), sources)
+    # the figures stating the chosen value first; the disagreeing one kept, marked
+    assert [(p.file, p.agrees) for p in spec.sources] == [("a.txt", True), ("c.txt", True), ("b.txt", False)]
+    assert spec.unlisted == {2020: 6}
+    [hover] = spec.hover
+    assert "甲说&lt;12&gt;项" in hover and "a.txt · 2021-03-01 · http://example.org/a" in hover  # escaped: plotly reads HTML
+    assert "丙说12项" in hover and "c.txt · 日期未注明" in hover and HOVER_SOURCES == 2
+    assert f"另 {9 - HOVER_SOURCES} 条来源" in hover and "≠ 来源不一致" in hover
