@@ -289,7 +289,13 @@ def test_load_into_another_warehouse_writes_beside_it(tmp_path):
                           cwd=ROOT, timeout=300, env=env)
     assert done.returncode == 0 and str(tmp_path / "other_report" / "index.html") in done.stdout, done.stderr
     assert [_stamp(p) for p in defaults] == before
-    shutil.rmtree(tmp_path / "other_report")
+    # `qcity check` builds that warehouse's Data Docs beside it too
+    shutil.rmtree(tmp_path / "other_data_docs")
+    done = subprocess.run([*QCITY, "check", "--db", str(db), "--raw", str(raw)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, env=env)
+    assert f"Data Docs: {tmp_path / 'other_data_docs' / 'index.html'}" in done.stdout, done.stdout + done.stderr
+    assert (tmp_path / "other_data_docs" / "index.html").is_file()
+    assert [_stamp(p) for p in defaults] == before
 
 
 # ---- the chart spec from frames shaped like the report's queries -------------------------------------------
