@@ -77,7 +77,7 @@ def warehouse_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
     context.log.info(f"warehouse checks: row rules on the {scope.label}; rules across rows on whole tables")
     recorder = DocsRecorder()
     outcomes = validate_suites(frames_by_suite, recorder, scope, selected)
-    docs = recorder.build(docs_dir_from_env(), run_name=context.run_id)
+    docs = recorder.build(docs_dir_from_env(warehouse.db_path), run_name=context.run_id)
     context.log.info(f"Great Expectations Data Docs: {docs}")
     for outcome in outcomes:
         extra = {"data_docs": MetadataValue.path(str(docs)), "scope": outcome.scope}

@@ -35,7 +35,7 @@ def analyst_report(context: AssetExecutionContext, warehouse: WarehouseResource)
             raise RuntimeError(f"no warehouse at {warehouse.db_path}: the load did not write it")
         data = read_report_data_from(con, warehouse.db_path)
         data.checks = summarise_evaluations(latest_check_evaluations(context))
-    outcome = write_report(data, report_dir_from_env())
+    outcome = write_report(data, report_dir_from_env(warehouse.db_path))
     context.log.info(f"report: {outcome.path} ({outcome.regions} regions, {outcome.charts} charts)")
     return MaterializeResult(metadata={
         "report": MetadataValue.path(str(outcome.path)),

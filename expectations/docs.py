@@ -13,8 +13,12 @@ DEFAULT_DOCS_DIR = PROJECT_ROOT / "out" / "gx_docs"
 SITE_NAME = "qcity"
 
 
-def docs_dir_from_env() -> Path:
-    return Path(os.environ.get("QCITY_GX_DOCS") or DEFAULT_DOCS_DIR)
+def docs_dir_from_env(db_path: str | Path | None = None) -> Path:
+    """$QCITY_GX_DOCS; else beside the warehouse: out/gx_docs for the default one, <db dir>/<db stem>_data_docs
+    for any other (warehouse/reporting/outputs.py)."""
+    from warehouse.reporting.outputs import output_dir
+
+    return output_dir("QCITY_GX_DOCS", db_path, "_data_docs", DEFAULT_DOCS_DIR)
 
 
 class DocsRecorder:

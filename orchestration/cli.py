@@ -173,13 +173,11 @@ def sql(query: str, db_path: str | None, fmt: str, max_width: int, wait_seconds:
 @main.command(help="Run the expectation suites against the warehouse and list the open quarantined figures and "
                    "rejected documents; exit 1 when an ERROR expectation fails or an ERROR-rule quarantine is open.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
-@click.option("--raw", "raw_path", type=click.Path(file_okay=False), default=None,
-              help="raw folder, to compare quotes with the text (default $QCITY_RAW or raw/)")
 @click.option("--docs", "docs_dir", type=click.Path(file_okay=False), default=None,
               help="Data Docs folder (default $QCITY_GX_DOCS or out/gx_docs)")
 @click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help=WAIT_HELP)
-def check(db_path: str | None, raw_path: str | None, docs_dir: str | None, wait_seconds: float) -> None:
-    from expectations.docs import DocsRecorder
+def check(db_path: str | None, docs_dir: str | None, wait_seconds: float) -> None:
+    from expectations.docs import DocsRecorder, docs_dir_from_env
     from expectations.quarantine import rule_severity
     from expectations.warehouse_checks import failed_errors, report_lines, run_warehouse_suites
     from warehouse import io
@@ -213,7 +211,7 @@ def check(db_path: str | None, raw_path: str | None, docs_dir: str | None, wait_
         click.echo(f"REJECTED {file}: {reason}")
     for line in coverage_lines(metric_coverage(db_path)):
         click.echo(line)
-    click.echo(f"Data Docs: {recorder.build(docs_dir)}")
+    click.echo(f"Data Docs: {recorder.build(docs_dir or docs_dir_from_env(db_path))}")
     failed = failed_errors(outcomes)
     open_errors = sorted({rule for rule, *_ in quarantined if rule_severity(rule) == "ERROR"})
     if failed:
@@ -245,20 +243,18 @@ def export(out_dir: str, fmt: str, db_path: str | None, wait_seconds: float) -> 
 
 @main.command(help="Write the offline HTML report (charts, targets, latest figures, data quality) to DIR/index.html.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="report folder (default $QCITY_REPORT_DIR or out/report)")
+              help="report folder (default $QCITY_REPORT_DIR, else beside the warehouse: out/report for the default one, <db stem>_report for another)")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
-@click.option("--raw", "raw_path", type=click.Path(file_okay=False), default=None,
-              help="raw folder the quote checks compare against (default $QCITY_RAW or raw/)")
 @click.option("--no-checks", is_flag=True, help="skip running the expectation suites for the data-quality section")
 @click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True, help=WAIT_HELP)
-def report(out_dir: str | None, db_path: str | None, raw_path: str | None, no_checks: bool, wait_seconds: float) -> None:
+def report(out_dir: str | None, db_path: str | None, no_checks: bool, wait_seconds: float) -> None:
     from warehouse.locking import WarehouseBusy
     from warehouse.reporting.data import ReportSourceMissing
     from warehouse.reporting.html import build_report, report_dir_from_env
 
     try:
-        outcome = build_report(db_path or db_path_from_env(), out_dir or report_dir_from_env(),
-                               raw_path or raw_path_from_env(), with_checks=not no_checks, lock_timeout=wait_seconds)
+        outcome = build_report(db_path or db_path_from_env(), out_dir or report_dir_from_env(db_path or db_path_from_env()),
+                               with_checks=not no_checks, lock_timeout=wait_seconds)
     except (WarehouseBusy, FileNotFoundError, ReportSourceMissing) as exc:
         raise click.ClickException(str(exc))
     click.echo(f"wrote {outcome.path}: {outcome.regions} regions, {outcome.charts} charts, "

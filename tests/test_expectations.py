@@ -322,7 +322,7 @@ def test_a_subject_fact_failure_is_quarantined_and_the_load_goes_on(tmp_path, re
 
 # ---- qcity check -----------------------------------------------------------------------------------------
 def _qcity_check(db: Path, raw: Path, docs: Path):
-    return subprocess.run([str(Path(sys.executable).with_name("qcity")), "check", "--db", str(db), "--raw", str(raw),
+    return subprocess.run([str(Path(sys.executable).with_name("qcity")), "check", "--db", str(db),
                            "--docs", str(docs)], capture_output=True, text=True, cwd=ROOT, timeout=180)
 
 

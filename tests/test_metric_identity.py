@@ -85,7 +85,7 @@ def test_coverage_per_category_matches_the_figures(small_load, read_db):
 
 def test_qcity_check_prints_the_coverage(small_load, tmp_path):
     raw = small_load.parent / "raw"
-    done = _qcity("check", "--db", str(small_load), "--raw", str(raw), "--docs", str(tmp_path / "docs"))
+    done = _qcity("check", "--db", str(small_load), "--docs", str(tmp_path / "docs"))
     assert done.returncode == 0, done.stderr
     assert "metric_id coverage  gdp: 3 of 3 (100.0%)" in done.stdout.splitlines()
 

@@ -13,9 +13,11 @@ from types import SimpleNamespace
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from warehouse.reporting.charts import ATTAINED_STYLE, chart_specs, plotly_div, target_text
+from warehouse.reporting.charts import ATTAINED_STYLE, ChartSpec, chart_specs, plotly_div, target_text
 from warehouse.reporting.data import ReportData, read_report_data
-from warehouse.reporting.display import format_number, format_value, unit_label
+from warehouse.reporting.display import (format_number, format_stated, format_timestamp, format_value,
+                                         level_label, lexicon, period_label, unit_label)
+from warehouse.reporting.outputs import DEFAULT_OUT, output_dir
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "report.html.j2"
@@ -25,9 +27,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BADGE_CLASS = {"yes": "yes", "no": "no"}     # attained → the badge's CSS class; anything else is "unknown"
 
 
-def report_dir_from_env() -> Path:
-    """$QCITY_REPORT_DIR, default out/report in the repository (git-ignored)."""
-    return Path(os.environ.get("QCITY_REPORT_DIR") or PROJECT_ROOT / "out" / "report")
+def report_dir_from_env(db_path: str | Path | None = None) -> Path:
+    """$QCITY_REPORT_DIR; else beside the warehouse: out/report for the default one (git-ignored),
+    <db dir>/<db stem>_report for any other (outputs.py)."""
+    return output_dir("QCITY_REPORT_DIR", db_path, "_report", DEFAULT_OUT / "report")
 
 
 @dataclass(frozen=True)
@@ -43,15 +46,16 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = format_number
+    env.filters["ts"] = format_timestamp
     return env
 
 
 def _yoy(row: dict) -> str:
-    if row["yoy_change"] is None:
+    if row.get("yoy_change") is None:
         return ""
-    if row["unit"] == "percent":
+    if row["unit_canonical"] == "percent":
         return f"{row['yoy_change']:+.2f} 个百分点".replace(".00 ", " ")
-    if row["yoy_change_pct"] is not None:
+    if row.get("yoy_change_pct") is not None:
         return f"{row['yoy_change_pct']:+.1f}%"
     return ""
 
@@ -61,17 +65,45 @@ def _by_region(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return {region: rows for (region,), rows in frame.partition_by("region_zh", as_dict=True).items()}
 
 
+def _grain_rank(grain: str | None) -> int:
+    order = lexicon()["grain_order"]
+    return order.index(grain) if grain in order else len(order)
+
+
 # The table rows reach the template as attributes, not dict keys: Jinja looks `row.x` up as an attribute
 # first, and that failing lookup on a dict, for every cell of tens of thousands of target rows, took ~1 s.
-def _latest_rows(latest: pl.DataFrame) -> list[SimpleNamespace]:
-    return [SimpleNamespace(**r, display=format_value(r["value"], r["unit"]), yoy=_yoy(r))
-            for r in latest.iter_rows(named=True)]
+def _latest_rows(latest: pl.DataFrame, series: pl.DataFrame) -> list[SimpleNamespace]:
+    """The latest stated value of each metric × period grain: category, dated grains first, then name.
+    A yearly row's change on the year before is its series' (metric_series)."""
+    change = {(r["series_key"], r["year"]): r for r in
+              series.select("series_key", "year", "yoy_change", "yoy_change_pct").iter_rows(named=True)}
+    rows = []
+    for r in latest.iter_rows(named=True):
+        yearly = change.get((r["metric"], r["year"])) if r["period_grain"] == "year" else None
+        r |= {"yoy_change": yearly and yearly["yoy_change"], "yoy_change_pct": yearly and yearly["yoy_change_pct"]}
+        spread = (f"{format_value(r['min_canonical'], r['unit_canonical'])} – "
+                  f"{format_value(r['max_canonical'], r['unit_canonical'])}") if r["conflict"] else ""
+        rows.append(SimpleNamespace(
+            **r, display=format_stated(r["value"], r["value_max"], r["unit_zh"], r["qualifier"]),
+            period_label=period_label(r["period_grain"], r["period"], r["year"]), yoy=_yoy(r), spread=spread,
+            metric_label=r["metric_id"] or "未编目"))
+    return sorted(rows, key=lambda x: (x.category or "", _grain_rank(x.period_grain), x.name_zh or "", x.metric))
+
+
+def _in_target_unit(r: dict, value: float | None) -> str:
+    """An actual beside a target, in the target's stated unit when that needs no conversion (12项, not 12 个)."""
+    if value is None:
+        return ""
+    if r.get("unit_zh") and r.get("stated_value") is not None and r["target_value"] is not None \
+            and abs(r["stated_value"]) == abs(r["target_value"]):
+        return f"{format_number(value)}{r['unit_zh']}"
+    return format_value(value, r["unit"])
 
 
 def _target_rows(targets: pl.DataFrame) -> list[SimpleNamespace]:
     rows = []
     for r in targets.iter_rows(named=True):
-        actual = (f"{format_value(r['latest_actual_value'], r['unit'])}（{r['latest_actual_year']}）"
+        actual = (f"{_in_target_unit(r, r['latest_actual_value'])}（{r['latest_actual_year']}）"
                   if r["latest_actual_value"] is not None else "")
         rows.append(SimpleNamespace(**r, target=target_text(r), actual=actual,
                                     badge=BADGE_CLASS.get(r["attained"], "unknown"),
@@ -79,28 +111,49 @@ def _target_rows(targets: pl.DataFrame) -> list[SimpleNamespace]:
     return rows
 
 
+def _compact(spec: ChartSpec) -> SimpleNamespace:
+    """A series with one year as one stat row: its value, year, conflict and sources (no chart panel)."""
+    [i] = [i for i, v in enumerate(spec.values) if v is not None]
+    return SimpleNamespace(name=spec.name, key=spec.metric_id if spec.catalogued else "未编目", year=spec.years[i],
+                           display=f"{format_number(spec.values[i])}{spec.scale.label}", conflict=spec.conflicts[i],
+                           sources=spec.sources, unlisted=sum(spec.unlisted.values()), targets=len(spec.targets))
+
+
+def _region_context(row: dict, specs: list[ChartSpec], latest: pl.DataFrame, targets: pl.DataFrame,
+                    series: pl.DataFrame) -> dict:
+    drawn = [s for s in specs if s.points >= 2]
+    return {
+        "name": row["region_zh"],
+        "anchor": f"region-{row['region_zh']}",
+        "level": level_label(row["level"]),
+        "path": row["path"] or [row["region_zh"]],
+        "depth": max(len(row["path"] or []) - 1, 0),
+        "figures": row["figures"],
+        "charts": [SimpleNamespace(div=plotly_div(s), anchor=s.anchor, sources=s.sources, unlisted=s.unlisted,
+                                   figures=len(s.sources) + sum(s.unlisted.values())) for s in drawn],
+        "compact": [_compact(s) for s in specs if s.points == 1],
+        "latest": _latest_rows(latest, series),
+        "targets": _target_rows(targets),
+    }
+
+
 def _page_context(data: ReportData) -> tuple[dict, int]:
     """The template's context and the page's number of charts."""
     from plotly.offline import get_plotlyjs
 
-    regions, charts = [], 0
-    charted = set(data.series["region_zh"].to_list())
-    specs_of = chart_specs(data.series, data.targets)
+    specs_of = chart_specs(data.series, data.targets, data.sources)
     latest_of, targets_of = _by_region(data.latest), _by_region(data.targets)
-    # regions with a series first: they are what the charts are for; target-only regions after them
-    for name in sorted(data.regions, key=lambda n: (n not in charted, n)):
-        specs = specs_of.get(name, [])
-        charts += len(specs)
-        regions.append({
-            "name": name,
-            "anchor": f"region-{name}",
-            "charts": [plotly_div(s) for s in specs],
-            "latest": _latest_rows(latest_of.get(name, data.latest.clear())),
-            "targets": _target_rows(targets_of.get(name, data.targets.clear())),
-        })
+    series_of = _by_region(data.series)
+    # every region with an active figure, in hierarchy order (data.REGIONS_SQL)
+    regions = [_region_context(row, specs_of.get(row["region_zh"], []),
+                               latest_of.get(row["region_zh"], data.latest.clear()),
+                               targets_of.get(row["region_zh"], data.targets.clear()),
+                               series_of.get(row["region_zh"], data.series.clear()))
+               for row in data.regions_frame.iter_rows(named=True)]
     last_run = data.load_runs.row(0, named=True) if not data.load_runs.is_empty() else None
     context = dict(
         data=data,
+        read_at=format_timestamp(data.read_at),
         regions=regions,
         last_run=last_run,
         load_runs=data.load_runs.to_dicts(),
@@ -108,9 +161,10 @@ def _page_context(data: ReportData) -> tuple[dict, int]:
         rejected=data.rejected.to_dicts(),
         checks=data.checks,
         unit_label=unit_label,
+        attained_style=ATTAINED_STYLE,
         plotly_js=get_plotlyjs(),
     )
-    return context, charts
+    return context, sum(len(r["charts"]) for r in regions)
 
 
 def render_report(data: ReportData) -> tuple[str, int]:
@@ -137,6 +191,6 @@ def write_report(data: ReportData, out_dir: str | Path) -> ReportOutcome:
                          checks_failed=len(checks.failed) if checks else 0, checks_error=checks.error if checks else "")
 
 
-def build_report(db_path: str | Path, out_dir: str | Path, raw_dir: str | Path | None = None,
+def build_report(db_path: str | Path, out_dir: str | Path,
                  with_checks: bool = True, lock_timeout: float = 30.0) -> ReportOutcome:
-    return write_report(read_report_data(db_path, raw_dir, with_checks, lock_timeout), out_dir)
+    return write_report(read_report_data(db_path, with_checks, lock_timeout), out_dir)

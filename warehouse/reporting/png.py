@@ -46,9 +46,13 @@ def write_png(spec: ChartSpec, out: str | Path, width_px: int = 1000, height_px:
         fig, ax = plt.subplots(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
         try:
             if spec.years:
-                ax.errorbar(spec.years, spec.values,
-                            yerr=[[v - lo for v, lo in zip(spec.values, spec.lows)],
-                                  [h - v for h, v in zip(spec.highs, spec.values)]],
+                # a year without a value is NaN: Matplotlib breaks the line there, as the report does
+                nan = float("nan")
+                values = [nan if v is None else v for v in spec.values]
+                lows = [nan if v is None else v for v in spec.lows]
+                highs = [nan if v is None else v for v in spec.highs]
+                ax.errorbar(spec.years, values,
+                            yerr=[[v - lo for v, lo in zip(values, lows)], [h - v for h, v in zip(highs, values)]],
                             fmt="-o", color="#1f77b4", ecolor="#9ecae1", capsize=3, label="实际值")
             for attained, (colour, legend) in ATTAINED_STYLE.items():
                 dated = [t for t in spec.targets if t.year is not None and t.attained == attained]
@@ -60,9 +64,8 @@ def write_png(spec: ChartSpec, out: str | Path, width_px: int = 1000, height_px:
                         ax.axhline(t.value, linestyle=":", color=colour, linewidth=1)
                         ax.annotate(t.caption, xy=(0.01, t.value), xycoords=("axes fraction", "data"),
                                     color=colour, fontsize=9, va="bottom")
-            ax.set_title(f"{spec.region_zh} · {spec.title}")
+            ax.set_title(f"{spec.region_zh} · {spec.title}")     # the unit is in the title: no rotated y label
             ax.set_xlabel("年份")
-            ax.set_ylabel(spec.scale.label)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(True, alpha=0.3)
             if ax.get_legend_handles_labels()[0]:

@@ -49,7 +49,7 @@ def summarise(outcomes) -> CheckSummary:
     return CheckSummary(rows)
 
 
-def check_summary_from(con: duckdb.DuckDBPyConnection, raw_dir: str | Path | None) -> CheckSummary:
+def check_summary_from(con: duckdb.DuckDBPyConnection) -> CheckSummary:
     """Validate the warehouse suites on an open connection; an error becomes the summary's message."""
     from expectations.warehouse_checks import read_frames, validate_suites
 
