@@ -10,6 +10,7 @@ warehouse. Queries, and `qcity sql` as a fresh process, run against that warehou
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 import shutil
 import sys
 import tempfile
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{extraction_runs[-1].documents} documents; region {extraction_runs[-1].region_ms_per_doc:.2f} ms/doc")
         extraction = median_run(extraction_runs, lambda r: r.chars_per_cpu_second)
 
+        embedded = measure_embedded_raw(work, args.repeats)
+        for label, runs in (("fresh load", embedded.fresh_runs), ("reload, nothing changed", embedded.reload_runs)):
+            say(f"raw/ {label}: " + ", ".join(f"{r.wall_seconds:.2f}s (exit {r.returncode})" for r in runs))
+
         loads = []
         for n in args.sizes:
             raw = work / f"raw_{n}"
@@ -121,14 +126,47 @@ def main(argv: list[str] | None = None) -> int:
                                incremental_base=largest, queries=queries, seed=args.seed,
                                sources=len(sources), elapsed=time.time() - started,
                                sample_document=document_name(0), query_runs=args.query_runs,
-                               sql_latency=sql_latency)
+                               sql_latency=sql_latency, embedded=embedded)
         say(f"wrote {md} and {js}")
-        failed = [r for r in loads + incremental_runs if r.returncode not in LOADED]
+        failed = [r for r in loads + incremental_runs + embedded.fresh_runs + embedded.reload_runs
+                  if r.returncode not in LOADED]
         failed += [sql_latency] if sql_latency.returncode != 0 else []
         return 1 if failed else 0
     finally:
         if args.work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass
+class EmbeddedRawLoads:
+    """`qcity load` of the embedded raw/ into a fresh warehouse, then again with nothing changed."""
+
+    fresh_runs: list
+    reload_runs: list
+
+    @property
+    def fresh(self):
+        return median_run(self.fresh_runs, lambda r: r.wall_seconds)
+
+    @property
+    def reload(self):
+        return median_run(self.reload_runs, lambda r: r.wall_seconds)
+
+
+def measure_embedded_raw(work: Path, repeats: int) -> EmbeddedRawLoads:
+    """Each repeat: a fresh load of raw/ into a new warehouse, then the same load again (nothing changed)."""
+    raw = REPO / "raw"
+    documents = sum(1 for p in raw.iterdir() if p.suffix == ".txt")
+    loads = EmbeddedRawLoads([], [])
+    for i in range(repeats):
+        db = work / f"embedded_raw_{i}.duckdb"
+        for stale in work.glob(f"{db.name}*"):
+            stale.unlink()
+        loads.fresh_runs.append(run_load_subprocess(raw, db, documents, work / "dagster_home",
+                                                    log_path=work / f"embedded_raw_{i}_fresh.log"))
+        loads.reload_runs.append(run_load_subprocess(raw, db, 0, work / "dagster_home",
+                                                     log_path=work / f"embedded_raw_{i}_reload.log"))
+    return loads
 
 
 def median_run(runs: list, key):

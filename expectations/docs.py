@@ -50,6 +50,7 @@ class DocsRecorder:
         }}
         run_id = RunIdentifier(run_name=run_name or "qcity-check", run_time=dt.datetime.now(dt.timezone.utc))
         parts: dict[str, int] = {}
+        keys = []
         for suite, validation in self.validations:
             context.suites.add_or_update(suite)
             # a suite validated chunk by chunk (expectations/frames.py figure_rule_chunks) has one page per chunk
@@ -59,5 +60,8 @@ class DocsRecorder:
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
                 run_id=run_id, batch_identifier=batch)
             context.validation_results_store.set(key, validation)
-        context.build_data_docs(site_names=[SITE_NAME])
+            keys.append(key)
+        # render this run's pages only (the folder keeps every earlier run's, and re-rendering them all made
+        # each load slower than the one before); the index lists them all
+        context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=keys)
         return folder / "index.html"

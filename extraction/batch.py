@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Iterator
 
 from extraction.models import Document, Figure
+from extraction.sentences import Sentences
 from extraction.sources import RawDocument
 
 PARALLEL_MIN_DOCUMENTS = 400  # below this, starting workers (each loads the lexicons) costs more than it saves
@@ -224,9 +225,10 @@ def _extract_sequential(raw_docs: Iterable[RawDocument], on_document: Callable[[
             figures = None
         if figures is not None:
             batch.regions[raw.doc_id] = region
+            sentences = Sentences.of(raw.text) if figures else None
             for fig in figures:
                 row = fig.as_row()
-                row.update(doc_id=raw.doc_id, file=raw.file)
+                row.update(doc_id=raw.doc_id, file=raw.file, sentence=sentences.around(fig.char_start, fig.char_end))
                 batch.rows.append(row)
         if on_document:
             on_document(raw.file)

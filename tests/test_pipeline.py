@@ -68,3 +68,13 @@ def test_each_asset_reports_its_row_count_and_column_schema(seed_load, read_db, 
     assert list(columns) == [row[0] for row in read_db(db, f"DESCRIBE {table}")]
     if asset in ("fact_figure", "fact_gdp"):
         assert columns["quote"].description == "the document's text at [char_start, char_end)"
+
+
+def test_every_figure_keeps_the_sentence_its_quote_sits_in(seed_load, read_db):
+    _, db, raw = seed_load
+    rows = read_db(db, "SELECT f.file, f.quote, f.sentence FROM fact_figure f")
+    for file, quote, sentence in rows:
+        assert quote in sentence, (file, quote, sentence)
+        assert sentence.strip("…") in (raw / file).read_text(encoding="utf-8") or "…" in sentence
+    # and the series view carries it, so a series reaches its statements in one query
+    assert read_db(db, "SELECT count(*) FROM series_figure WHERE sentence IS NULL") == [(0,)]

@@ -108,7 +108,7 @@ def test_report_data_quality_section(report, read_db):
     assert f"运行 {run_id}" in quality
     assert 'id="checks-error"' not in quality, "the expectation suites did not run"
     assert quality.count('<td class="PASS">') + quality.count('<td class="FAIL">') > 5
-    quarantined = read_db(db_path, "SELECT count(*) FROM quarantined_figures")[0][0]
+    quarantined = read_db(db_path, "SELECT count(*) FROM quarantined_figures WHERE resolved_at IS NULL")[0][0]
     assert f"隔离的数字（{quarantined}）" in quality
     rejected = read_db(db_path, "SELECT count(*) FROM rejected_documents")[0][0]
     assert f"拒收的文件（{rejected}）" in quality
@@ -333,10 +333,15 @@ def test_report_lists_quarantined_figures_and_rejected_documents(seed_load, tmp_
         con.execute("INSERT INTO quarantined_figures (figure_id, doc_id, file, expectation, run_id, quarantined_at, figure) "
                     "VALUES ('f1', 'd1', '001.txt', 'rate_percent_within_0_100', 'r1', now(), "
                     "'{\"quote\": \"合格率达到120%\"}')").fetchall()
+        # a closed quarantine (its document was corrected) is history, not a problem to show
+        con.execute("INSERT INTO quarantined_figures (figure_id, doc_id, file, expectation, run_id, quarantined_at, figure, "
+                    "resolved_at) VALUES ('f2', 'd2', '002.txt', 'kind_in_vocabulary', 'r0', now(), "
+                    "'{\"quote\": \"已改正的数字\"}', now())").fetchall()
     finally:
         con.close()
     outcome = build_report(db_path, tmp_path / "report", with_checks=False)
     quality = outcome.path.read_text(encoding="utf-8").split('id="quality"')[1]
     assert "拒收的文件（1）" in quality and "bad/断码.txt" in quality and "cannot decode" in quality and "未解决" in quality
     assert "隔离的数字（1）" in quality and "rate_percent_within_0_100" in quality and "合格率达到120%" in quality
+    assert "已改正的数字" not in quality
     assert "本报告未运行检查" in quality

@@ -29,6 +29,8 @@ START_TIMEOUT_S = 120
 PAGES = {  # file suffix → UI path
     "": "/assets/figures_clean?view=checks",
     "_lineage": "/assets/figures_clean?view=lineage",
+    "_asset_graph": "/asset-groups",                        # the stages, staging assets and checks (issue 16)
+    "_columns": "/assets/fact_figure?view=definition",      # a description and its column schema from the DDL
 }
 
 

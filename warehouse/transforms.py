@@ -16,12 +16,13 @@ FIGURE_SCHEMA: dict[str, pl.DataType] = {
     "unit_zh": pl.String, "value_canonical": pl.Float64, "qualifier": pl.String, "kind": pl.String,
     "quote": pl.String, "char_start": pl.Int64, "char_end": pl.Int64,
     **{basis: pl.String for basis in BASIS_COLUMNS},
+    "sentence": pl.String,
 }
 
 CLEAN_COLUMNS = [
     "figure_id", "doc_id", "file", "region_zh", "period", "year", "period_grain", "kind", "metric_zh",
     "metric_id", "metric_key", "category", "value", "value_max", "unit_zh", "value_canonical", "value_max_canonical",
-    "unit_canonical", "qualifier", "quote", "char_start", "char_end", *BASIS_COLUMNS,
+    "unit_canonical", "qualifier", "quote", "char_start", "char_end", *BASIS_COLUMNS, "sentence",
 ]
 
 

@@ -142,9 +142,10 @@ LEFT JOIN dim_document d ON d.doc_id = c.doc_id
 ORDER BY c.region_zh, c.category, c.metric
 """
 
+# open quarantines only: a corrected or removed document's are closed (resolved_at) and kept for history
 QUARANTINED_SQL = """
 SELECT file, expectation, figure_id, quarantined_at, figure->>'quote' AS quote
-FROM quarantined_figures ORDER BY quarantined_at DESC, file, figure_id
+FROM quarantined_figures WHERE resolved_at IS NULL ORDER BY quarantined_at DESC, file, figure_id
 """
 
 REJECTED_SQL = """

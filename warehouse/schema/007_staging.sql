@@ -81,8 +81,13 @@ CREATE TABLE IF NOT EXISTS staging.stg_figure (
     char_end      BIGINT,
     period_basis  VARCHAR,
     region_basis  VARCHAR,
-    kind_basis    VARCHAR
+    kind_basis    VARCHAR,
+    sentence      VARCHAR
 );
+
+-- The whole sentence (or table row) each figure sits in, beside its quote (issue 17).
+ALTER TABLE fact_figure ADD COLUMN IF NOT EXISTS sentence VARCHAR;
+COMMENT ON COLUMN fact_figure.sentence IS 'the sentence or table row of the raw text the quote sits in (extraction/sentences.py; at most 400 characters, cut around the quote with …); NULL for rows loaded before migration 007 until their document is extracted again';
 
 -- figures_clean: the clean rows that pass every row-level and subject-fact rule (fact_figure's columns).
 CREATE TABLE IF NOT EXISTS staging.stg_figure_clean AS SELECT * EXCLUDE (loaded_at, retired_at) FROM fact_figure LIMIT 0;
@@ -95,6 +100,23 @@ CREATE TABLE IF NOT EXISTS staging.stg_quarantine (
     expectation VARCHAR NOT NULL,
     figure      JSON NOT NULL
 );
+
+-- active_figure selects * : recreated so that it carries the new column.
+CREATE OR REPLACE VIEW active_figure AS
+SELECT * FROM fact_figure WHERE retired_at IS NULL;
+
+-- series_figure carries each figure's file and sentence, so a series reaches its statements in one join.
+CREATE OR REPLACE VIEW series_figure AS
+SELECT f.figure_id, f.doc_id, f.file, f.region_zh, f.metric_id,
+       CASE WHEN f.metric_id IS NULL THEN f.metric_key END AS metric_key, f.category,
+       coalesce(f.metric_id, 'key:' || f.category || ':' || f.metric_key) AS series_key,
+       f.metric_id IS NOT NULL AS catalogued, f.year, f.unit_canonical, f.quote,
+       CASE WHEN f.qualifier = 'decrease' THEN -f.value_canonical ELSE f.value_canonical END AS value,
+       f.sentence
+FROM fact_figure f
+WHERE f.retired_at IS NULL AND f.kind = 'actual' AND f.period_grain = 'year'
+  AND (f.metric_id IS NOT NULL OR (coalesce(f.metric_key, '') <> '' AND NOT starts_with(f.metric_key, '~')))
+  AND f.region_zh IS NOT NULL AND f.year IS NOT NULL;
 
 -- metric_series becomes a table: the view keeps its definition under a new name and the load refreshes
 -- the table from it (warehouse/schema/subject_facts.sql). target_progress and undated_targets read the
