@@ -13,7 +13,7 @@ from extraction.batch import extract_documents
 from extraction.regions import gazetteer_rows
 from extraction.version import EXTRACTOR_VERSION
 from orchestration.progress import document_progress
-from orchestration.resources import TRANSIENT_RETRY, WRITE_POOL, WarehouseResource
+from orchestration.resources import TRANSIENT_RETRY, WRITE_POOL, WarehouseResource, run_trigger_of_tags
 from warehouse import io, staging
 from warehouse.transforms import figures_frame
 
@@ -83,7 +83,7 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, warehouse: Wa
             context.log.warning(f"--only {file}: not a new or changed readable document in raw/; nothing to extract")
         if io.nothing_to_load(con, plan, scan, [], gazetteer_rows(unique_names=True)):
             io.record_unchanged_run(con, context.run_id, len(scan.documents) + len(scan.rejected), started_at,
-                                    run_trigger(context))
+                                    run_trigger_of_tags(context.run.tags))
             context.log.info(f"extract: nothing to load ({len(plan.unchanged)} documents unchanged since the last "
                              f"load, the same rejects and manifest problems): the stages after this one do not run")
             return
@@ -113,13 +113,3 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, warehouse: Wa
         "extractor_version": EXTRACTOR_VERSION,
         "only_files": "all" if config.only_files is None else len(config.only_files),
     })
-
-
-def run_trigger(context: AssetExecutionContext) -> str:
-    """How the run was started: schedule, sensor, backfill, `qcity load`, or the UI (or another client)."""
-    tags = context.run.tags
-    for tag, label in (("dagster/schedule_name", "schedule"), ("dagster/sensor_name", "sensor"),
-                       ("dagster/backfill", "backfill"), ("qcity/trigger", None)):
-        if tag in tags:
-            return f"{label}:{tags[tag]}" if label else tags[tag]
-    return "ui"

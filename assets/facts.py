@@ -9,16 +9,17 @@ the warehouse as it is without loading anything.
 
 import datetime as dt
 
-from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+from dagster import (AssetCheckSpec, AssetExecutionContext, AssetSpec, DagsterEventType, MaterializeResult,
+                     MetadataValue, multi_asset)
 
 from assets.check_results import to_check_result
-from assets.extract import run_trigger
 from assets.metadata import table_metadata
 from expectations.docs import DocsRecorder, docs_dir_from_env
 from expectations.warehouse_checks import WAREHOUSE_SUITES, check_scope, read_frames, validate_suites
 from extraction.regions import gazetteer_rows
 from extraction.version import EXTRACTOR_VERSION
-from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_TABLES, WAREHOUSE_VIEWS, WRITE_POOL, WarehouseResource
+from orchestration.resources import (TRANSIENT_RETRY, WAREHOUSE_TABLES, WAREHOUSE_VIEWS, WRITE_POOL, WarehouseResource,
+                                     run_trigger_of_tags)
 from warehouse import io, staging
 from warehouse.schema_docs import schema_docs
 
@@ -57,7 +58,7 @@ def warehouse_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
                 con, run_id=context.run_id, extractor_version=EXTRACTOR_VERSION,
                 region_rows=gazetteer_rows(unique_names=True),
                 started_at=dt.datetime.fromtimestamp(started) if started else dt.datetime.now(),
-                trigger=run_trigger(context))
+                trigger=run_trigger_of_tags(context.run.tags))
             metadata = {t: table_metadata(con, t) for t in tables}
             conflicts = con.execute("SELECT count(*) FROM metric_series WHERE conflict").fetchall()[0][0]
         context.log.info("load: " + stats.summary())
@@ -79,9 +80,17 @@ def warehouse_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
     outcomes = validate_suites(frames_by_suite, recorder, scope, selected)
     docs = recorder.build(docs_dir_from_env(warehouse.db_path), run_name=context.run_id)
     context.log.info(f"Great Expectations Data Docs: {docs}")
+    results = []
     for outcome in outcomes:
         extra = {"data_docs": MetadataValue.path(str(docs)), "scope": outcome.scope}
         if outcome.skipped:
             extra["skipped"] = outcome.skipped
-        yield to_check_result(outcome.results, outcome.rows, extra, asset_key=outcome.suite.asset,
-                              check_name=outcome.suite.name)
+        results.append(to_check_result(outcome.results, outcome.rows, extra, asset_key=outcome.suite.asset,
+                                       check_name=outcome.suite.name))
+    if tables:  # the run's check counts in load_runs, whoever started it: the batch's checks and these
+        earlier = [e.dagster_event.event_specific_data.passed for e in context.instance.all_logs(
+            context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
+        passed = sum(earlier) + sum(r.passed for r in results)
+        with warehouse.write() as con:
+            io.record_check_counts(con, context.run_id, passed, len(earlier) + len(results) - passed)
+    yield from results

@@ -23,7 +23,8 @@ from warehouse.io import connect
 from warehouse.locking import WarehouseBusy, announce_on_stderr, db_lock_path, hold, load_lock_path
 
 SUMMARY_TABLES = ("dim_document", "fact_figure", "fact_gdp", "fact_revenue", "fact_certification_count",
-                  "fact_standard_count", "rejected_documents", "quarantined_figures", "manifest_problems")
+                  "fact_standard_count", "fact_brand_count", "fact_award_count", "fact_rate", "metric_series",
+                  "rejected_documents", "quarantined_figures", "manifest_problems")
 ABORT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -227,12 +228,38 @@ def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level
                 evaluations = result.get_asset_check_evaluations()
             _raise_if_signalled(received, db_path, result.run_id)
             outcome = LoadOutcome(success=result.success, run_id=result.run_id)
+            if not result.success:
+                with hold(db_lock_path(db_path), wait_seconds, "record the failed load"):
+                    _record_failure(db_path, result)
             outcome.checks_passed = sum(1 for e in evaluations if e.passed)
             outcome.failed_checks = [e.check_name for e in evaluations if not e.passed]
             outcome.checks_failed = len(outcome.failed_checks)
             with hold(db_lock_path(db_path), wait_seconds, "summarise the load"):
                 _summarise(db_path, outcome)
             return outcome
+
+
+def run_failure_text(step_failures) -> str:
+    """'step: error; …' of a run's STEP_FAILURE events (the innermost error, past the retry policy's wrapper)."""
+    parts = []
+    for event in step_failures:
+        data = event.step_failure_data
+        error = data.error if data is not None else None
+        while error is not None and error.cause is not None:
+            error = error.cause
+        parts.append(f"{event.step_key}: {error.message.strip() if error is not None else event.message or 'failed'}")
+    return "; ".join(parts) or "the run failed"
+
+
+def _record_failure(db_path: str, result) -> None:
+    from warehouse import io
+
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    con = connect(db_path)
+    try:
+        io.record_failed_run(con, result.run_id, None, "qcity load", run_failure_text(failures))
+    finally:
+        con.close()
 
 
 def _summarise(db_path: str, outcome: LoadOutcome) -> None:
@@ -243,8 +270,6 @@ def _summarise(db_path: str, outcome: LoadOutcome) -> None:
             raise
         raise WarehouseBusy(f"busy: {db_path} is open in another program; the load's summary could not be read") from None
     try:
-        con.execute("UPDATE load_runs SET checks_passed = ?, checks_failed = ? WHERE run_id = ?",
-                    [outcome.checks_passed, outcome.checks_failed, outcome.run_id]).fetchall()
         existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         # A failed first load leaves only the migrated tables (the subject fact tables come with a load).
         outcome.table_rows = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]

@@ -42,6 +42,15 @@ STAGING_TABLES = {
 }
 
 
+def run_trigger_of_tags(tags: dict) -> str:
+    """How a run was started, from its tags: schedule, sensor, backfill, `qcity load`, or the UI (or another client)."""
+    for tag, label in (("dagster/schedule_name", "schedule"), ("dagster/sensor_name", "sensor"),
+                       ("dagster/backfill", "backfill"), ("qcity/trigger", None)):
+        if tag in tags:
+            return f"{label}:{tags[tag]}" if label else tags[tag]
+    return "ui"
+
+
 def _connect_or_busy(db_path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     """A connection; a process outside qcity's lock (another DuckDB client) holding the file is reported
     as WarehouseBusy (a clear message, and a transient error the retry policy retries) — not DuckDB's traceback."""

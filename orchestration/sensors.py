@@ -34,7 +34,8 @@ from extraction.manifest import MANIFEST_NAME
 from extraction.sources import list_raw_files
 from orchestration import alerts
 from orchestration.jobs import nightly_load_job
-from orchestration.resources import RawFolderResource, WarehouseResource
+from orchestration.resources import RawFolderResource, WarehouseResource, run_trigger_of_tags
+from warehouse import io
 from warehouse.locking import WarehouseBusy
 
 TAG_FILES_LIMIT = 1000  # characters of the file list kept in a run tag (the run config has the full list)
@@ -213,4 +214,9 @@ def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: Wareho
         counts, _ = alerts.warehouse_state(con)
     alert = alerts.run_failed_alert(failed, counts, config)
     context.log.info(f"alert run_failed ({run.run_id}) → {', '.join(alerts.deliver(alert, config))}")
+    # load_runs records every run of the graph, a failed one too (every asset of this code location is a stage)
+    started = context.instance.get_run_stats(run.run_id).start_time
+    with warehouse.write() as con:
+        io.record_failed_run(con, run.run_id, dt.datetime.fromtimestamp(started) if started else None,
+                             run_trigger_of_tags(run.tags), error)
 

@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import duckdb
 import pytest
 from dagster import build_run_status_sensor_context, build_sensor_context, instance_for_test, materialize
 
@@ -24,7 +25,7 @@ UI_URL = "http://dagster.example:3000"
 GOOD = "2020年，长沙市实现地区生产总值500亿元。\n"
 QUARANTINED_RATE = "2020年，长沙市产品质量监督抽查合格率达120%。\n"
 CORRECTED_RATE = "2020年，长沙市产品质量监督抽查合格率达98%。\n"
-# A part of GDP above the total: the blocking subject-fact check stops the load, and the run fails.
+# A part of GDP above the total: the figure is quarantined by a subject-fact rule and the rest loads.
 BLOCKED = "2020年，长沙市实现地区生产总值500亿元，第二产业增加值800亿元。\n"
 
 
@@ -158,6 +159,14 @@ def test_a_failed_run_gives_one_message_naming_its_failed_step(tmp_path, alert_e
     assert (fields["kind"], fields["severity"], fields["run_id"]) == ("run_failed", "ERROR", result.run_id)
     assert fields["run_url"] == f"{UI_URL}/runs/{result.run_id}"
     assert "raw_documents" in json.dumps(fields, ensure_ascii=False) and "does not exist" in fields["detail"]
+    # and load_runs records the failed run, whoever started it
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        [(status, trigger, failure)] = con.execute(
+            "SELECT status, trigger, failure FROM load_runs WHERE run_id = ?", [result.run_id]).fetchall()
+    finally:
+        con.close()
+    assert (status, trigger) == ("failed", "ui") and "does not exist" in failure
 
 
 def test_a_document_failing_a_subject_fact_rule_is_quarantined_and_alerted_not_a_failed_run(tmp_path, alert_env,

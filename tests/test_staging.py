@@ -56,8 +56,12 @@ def test_each_raw_file_is_opened_once_per_load_and_unchanged_files_not_at_all(tm
     con = duckdb.connect(str(db), read_only=True)
     try:
         runs = con.execute("SELECT status, documents_new, documents_changed FROM load_runs ORDER BY started_at").fetchall()
+        checked = con.execute("SELECT status, trigger, checks_passed > 0, checks_failed FROM load_runs ORDER BY started_at").fetchall()
         staged = con.execute("SELECT count(*) FROM staging.stg_document").fetchall()[0][0]
     finally:
         con.close()
     assert runs == [("loaded", len(documents), 0), ("unchanged", 0, 0), ("loaded", 0, 1)]
     assert staged == len(documents)
+    # every run is recorded with how it was started; a load that ran its checks, with their counts
+    assert checked == [("loaded", "qcity load", True, 0), ("unchanged", "qcity load", None, None),
+                       ("loaded", "qcity load", True, 0)]

@@ -251,6 +251,19 @@ def _record_run(con: duckdb.DuckDBPyConnection, stats: LoadStats, status: str, s
     )
 
 
+def record_failed_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: dt.datetime | None,
+                      trigger: str | None, failure: str) -> None:
+    """A failed run: recorded with its error unless its load committed (then its row says what it wrote)."""
+    con.execute(
+        """INSERT INTO load_runs (run_id, started_at, finished_at, status, trigger, failure)
+           VALUES (?, ?, ?, 'failed', ?, ?) ON CONFLICT (run_id) DO UPDATE SET failure = excluded.failure""",
+        [run_id, started_at or dt.datetime.now(), dt.datetime.now(), trigger, failure[:2000]])
+
+
+def record_check_counts(con: duckdb.DuckDBPyConnection, run_id: str, passed: int, failed: int) -> None:
+    con.execute("UPDATE load_runs SET checks_passed = ?, checks_failed = ? WHERE run_id = ?", [passed, failed, run_id])
+
+
 def record_unchanged_run(con: duckdb.DuckDBPyConnection, run_id: str, documents_seen: int,
                          started_at: dt.datetime, trigger: str | None = None) -> None:
     """A run that found nothing to load is recorded too (status 'unchanged'); it writes nothing else."""

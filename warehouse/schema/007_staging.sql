@@ -127,5 +127,15 @@ ALTER VIEW metric_series RENAME TO metric_series_computed;
 -- whether they conflict (columns: the view metric_series_computed, migration 005). Refreshed by every load.
 CREATE TABLE metric_series AS SELECT * FROM metric_series_computed ORDER BY region_zh, metric_id, year;
 
--- every run is recorded, whatever it did (status loaded / unchanged), with its plan fingerprint.
+-- every run is recorded, whatever it did (status loaded / unchanged / failed), and how it was started.
 ALTER TABLE load_runs ADD COLUMN IF NOT EXISTS trigger VARCHAR;
+ALTER TABLE load_runs ADD COLUMN IF NOT EXISTS failure VARCHAR;
+COMMENT ON COLUMN load_runs.trigger IS 'how the run was started: qcity load / schedule:<name> / sensor:<name> / backfill:<id> / ui';
+COMMENT ON COLUMN load_runs.failure IS 'a failed run: the failed steps and their error (nothing of the run was written)';
+
+-- A view of each metric_series row's sources, one row per figure: the file, quote and sentence behind a value.
+CREATE OR REPLACE VIEW metric_series_source AS
+SELECT s.region_zh, s.metric_id, s.series_key, s.year, s.value AS series_value, s.conflict,
+       f.value, f.file, f.doc_id, f.figure_id, f.quote, f.sentence
+FROM metric_series s
+JOIN series_figure f ON f.region_zh = s.region_zh AND f.series_key = s.series_key AND f.year = s.year;
