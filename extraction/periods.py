@@ -100,6 +100,11 @@ class PeriodContext:
     ranges: list[tuple[int, int, int, int]] = field(default_factory=list)  # YYYY至YYYY年 spans: start, end, years
     range_ends: list[int] = field(default_factory=list)
     marker_pos: list[int] = field(default_factory=list)  # every 分别
+    # the cues that make a target's period from anywhere in its paragraph (a target year, 今年, 年底 in a
+    # dated document), found once: resolve_target bisects to the nearest instead of walking back over
+    # every cue of a long paragraph (quadratic in a one-line text)
+    wide: list[Cue] = field(default_factory=list)
+    wide_pos: list[int] = field(default_factory=list)
 
     @property
     def doc_year(self) -> int | None:
@@ -127,7 +132,14 @@ class PeriodContext:
         ctx.ranges = [(m.start(), m.end(), int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(norm)]
         ctx.range_ends = [r[1] for r in ctx.ranges]
         ctx.marker_pos = [m.start() for m in re.finditer(re.escape(_YEAR_RANGE_MARKER), norm)]
+        ctx.wide = [c for c in cues if ctx._target_anywhere(c)]
+        ctx.wide_pos = [c.pos for c in ctx.wide]
         return ctx
+
+    def _target_anywhere(self, c: Cue) -> bool:
+        """Does the cue give a target its period wherever it sits in the paragraph (see resolve_target)?"""
+        return c.kind in ("year", "yh1") and c.role == "target" or c.kind == "yend" and bool(self.doc_year) \
+            or c.kind == "this"
 
     def year_range(self, pos: int, sent_start: int) -> tuple[int, int, int] | None:
         """(end, first year, last year) of a 'YYYY至YYYY年…分别' span before `pos` in its sentence."""
@@ -184,19 +196,38 @@ class PeriodContext:
         return "clause" if c.pos >= clause_start else "sentence" if c.pos >= sent_start else "paragraph"
 
     def resolve_target(self, pos: int, para_start: int, sent_start: int, sent_end: int) -> tuple[str, str]:
-        for c in self._before(pos, para_start):
-            scope = self._scope(c, sent_start, sent_start)
-            if c.kind in ("year", "yh1") and c.role == "target":
-                return f"target:{c.year}", scope
-            if c.kind == "year" and not c.role and c.pos >= sent_start:
-                return f"target:{c.year}", scope  # 2021年,全市将新增…
-            if c.kind == "annual" and c.pos >= sent_start:
-                return "target:annual", scope
-            if c.kind == "yend" and self.doc_year:
-                return f"target:{self.doc_year}", self.doc.date.basis
-            if c.kind == "this":
-                period, basis = self._rel("this", scope)
-                return (f"target:{period}", basis) if period.isdigit() else (period, basis)
+        # the nearest cue that decides, first in the figure's sentence (every rule), then before it in the
+        # paragraph (only the cues that decide from anywhere: self.wide)
+        found = next((c for c in self._before(pos, max(sent_start, para_start)) if self._target_of(c, sent_start)), None)
+        if found is None:
+            i = bisect.bisect_left(self.wide_pos, sent_start) - 1
+            while i >= 0 and self.wide_pos[i] >= para_start:
+                if self.wide[i].end <= pos:
+                    found = self.wide[i]
+                    break
+                i -= 1
+        if found is not None:
+            return self._target_of(found, sent_start)
+        return self._target_after(pos, sent_end)
+
+    def _target_of(self, c: Cue, sent_start: int) -> tuple[str, str] | None:
+        """The target period a cue before the figure gives it, or None when it gives none."""
+        scope = self._scope(c, sent_start, sent_start)
+        if c.kind in ("year", "yh1") and c.role == "target":
+            return f"target:{c.year}", scope
+        if c.kind == "year" and not c.role and c.pos >= sent_start:
+            return f"target:{c.year}", scope  # 2021年,全市将新增…
+        if c.kind == "annual" and c.pos >= sent_start:
+            return "target:annual", scope
+        if c.kind == "yend" and self.doc_year:
+            return f"target:{self.doc_year}", self.doc.date.basis
+        if c.kind == "this":
+            period, basis = self._rel("this", scope)
+            return (f"target:{period}", basis) if period.isdigit() else (period, basis)
+        return None
+
+    def _target_after(self, pos: int, sent_end: int) -> tuple[str, str]:
+        """No cue before the figure decided: a cue after it in its sentence, its goals section, the horizon."""
         # a deadline may close the sentence (投入100万元…于年底前建成)
         for i in range(bisect.bisect_left(self.cue_pos, pos), len(self.cues)):
             c = self.cues[i]
