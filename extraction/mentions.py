@@ -9,7 +9,7 @@ from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load
 from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic, representable
 from extraction.qualifiers import RANGE_SEP, qualifier_for
-from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, inner_approx, match_unit
+from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match_unit_approx
 
 _NUM = load("numerals")
 
@@ -142,32 +142,35 @@ def _scan_ratios(norm, mask, taken, add):
 
 def _scan_arabic(norm, mask, taken, add):
     n = len(norm)
+    # the rules' functions and patterns as locals: this loop runs once per number of the text
+    latin_glued, is_bad_lead, is_date = exclusions.latin_glued, exclusions.is_bad_lead, exclusions.is_date_or_duration
+    is_denominator, is_threshold = exclusions.is_denominator, exclusions.is_threshold
+    mid_match, range_match, arabic_match = _MID.match, _RANGE_TAIL.match, ARABIC_RE.match
     for m in ARABIC_RE.finditer(norm):
-        s, e = m.start(), m.end()
-        if taken[s] or mask[s] or exclusions.latin_glued(norm, s, e):
+        s, e = m.span()
+        if taken[s] or mask[s] or latin_glued(norm, s, e):
             continue
-        if exclusions.is_bad_lead(norm, s):
+        if is_bad_lead(norm, s):
             continue
         between = ""
-        mm = _MID.match(norm, e)
+        mm = mid_match(norm, e)
         pos = e
         if mm:
             between, pos = mm.group(1), mm.end()
-        if exclusions.is_date_or_duration(norm, e):
+        if is_date(norm, e):
             continue
-        unit, uend = match_unit(norm, pos)
-        approx_in_unit = inner_approx(norm, pos)
+        unit, uend, approx_in_unit = match_unit_approx(norm, pos)
         if not between and unit is not NO_UNIT:
             between = approx_in_unit
         value, value_max = parse_arabic(m.group(0)), None
         # range: N~M unit, N至M unit, 1万至60万元
-        r = _RANGE_TAIL.match(norm, uend if unit is not NO_UNIT else pos)
+        r = range_match(norm, uend if unit is not NO_UNIT else pos)
         if r and not between:
-            m2 = ARABIC_RE.match(norm, r.end())
+            m2 = arabic_match(norm, r.end())
             if m2 and not mask[m2.start()]:
                 unit2, uend2 = match_unit(norm, m2.end())
                 if unit2 is not NO_UNIT and (unit is NO_UNIT or unit.family == "count" and unit.text in ("万", "亿") or unit.text == unit2.text):
-                    if exclusions.is_date_or_duration(norm, m2.end()):
+                    if is_date(norm, m2.end()):
                         continue
                     value_max = parse_arabic(m2.group(0))
                     if unit is not NO_UNIT and unit.text in ("万", "亿") and unit2.text != unit.text:
@@ -179,7 +182,7 @@ def _scan_arabic(norm, mask, taken, add):
             shared = _SHARED_UNIT.match(norm, e)
             if shared:  # 上升3.7、0.2个百分点: the unit is written once, after the last number
                 unit, ue = match_unit(norm, shared.end())
-                if unit is not NO_UNIT and not exclusions.is_date_or_duration(norm, shared.end()):
+                if unit is not NO_UNIT and not is_date(norm, shared.end()):
                     q, _ = qualifier_for(norm, s, between, e, False)
                     add(Mention(s, e, value, None, unit, (ue - len(unit.text), ue), q))
                 continue
@@ -192,14 +195,16 @@ def _scan_arabic(norm, mask, taken, add):
             add(Mention(s, qend, value, None, NO_UNIT, None, q, implied_unit=implied,
                         kind_hint="index" if implied == "" else ""))
             continue
-        if unit.family == "rank" and not _POSITION_UNIT.match(norm, pos):
-            continue
-        if unit.family == "rank":
+        family = unit.family
+        if family == "rank":
+            if not _POSITION_UNIT.match(norm, pos):
+                continue
             # 3位专家 counts people; 第N位 and 前进N位 were taken by the rank scan
             unit = Unit(unit.text, unit.multiplier, "count")
-        if exclusions.is_denominator(norm, uend) or exclusions.is_threshold(norm, s, uend):
+            family = "count"
+        if is_denominator(norm, uend) or is_threshold(norm, s, uend):
             continue
-        if uend < n and norm[uend] in "年" and unit.family == "count":
+        if uend < n and norm[uend] in "年" and family == "count":
             continue
         q, qend = qualifier_for(norm, s, between, uend, value_max is not None)
         written = len(unit.text) + (1 if approx_in_unit else 0)
