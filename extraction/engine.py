@@ -276,8 +276,8 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         cat = categories.categorize(m.unit.family, "", metric, m.extras.get("column", ""), metric)
         return {"metric": metric, "category": cat, "shared_category": cat, "quote_start": m.start, "quote_end": m.end,
                 "clause_start": m.start, "metric_span": (m.start, m.start), "family": m.unit.family}
-    ls, le = metrics.left_metric(norm, m.start, floor)
     clause_start = metrics.clause_start(norm, m.start, floor)
+    ls, le = metrics.left_metric(norm, m.start, floor, clause_start)
     lead = norm[clause_start:m.num_start]
     after = m.end
     nxt = norm[after:after + 1]

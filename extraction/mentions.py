@@ -14,7 +14,7 @@ from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match
 _NUM = load("numerals")
 
 
-@dataclass
+@dataclass(slots=True)  # one per number of a text: slots make them cheaper to build and read
 class Mention:
     num_start: int          # norm offset of the (first) number
     end: int                # norm offset after unit and trailing qualifier cue
@@ -69,7 +69,7 @@ def scan(norm: str, mask: bytearray) -> list[Mention]:
     taken = bytearray(len(norm))
 
     def add(m: Mention) -> None:
-        if not (representable(m.value) and representable(m.value_max)):
+        if not (representable(m.value) and (m.value_max is None or representable(m.value_max))):
             return  # a number beyond a double (400 digits parse as inf) is not a figure
         out.append(m)
         taken[m.num_start:m.end] = b"\x01" * (m.end - m.num_start)

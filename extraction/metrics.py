@@ -60,8 +60,10 @@ def is_substantive(text: str) -> bool:
     return bool(_TWO_CJK.search(core)) and core not in _EMPTY and not _SCOPE_ONLY.match(core)
 
 
-def left_metric(norm: str, num_start: int, floor: int) -> tuple[int, int]:
-    cs = clause_start(norm, num_start, floor)
+def left_metric(norm: str, num_start: int, floor: int, cs: int | None = None) -> tuple[int, int]:
+    """`cs`: clause_start(norm, num_start, floor) when the caller has it already."""
+    if cs is None:
+        cs = clause_start(norm, num_start, floor)
     if cs == num_start and cs - 2 >= floor and norm[cs - 1] == "\n" and _CJK.match(norm[cs - 2]):
         cs = clause_start(norm, cs - 1, floor)  # a line wrapped between metric and number
         return trim(norm[cs:num_start - 1], cs)
