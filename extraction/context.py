@@ -79,6 +79,8 @@ class DocumentContext:
         return self.date.value[1] if self.date.value else None
 
     def in_review(self, pos: int) -> bool:
+        if not self.review_spans:  # asked for every figure; most documents have none
+            return False
         return any(s <= pos < e for s, e in self.review_spans)
 
     def goal_year(self, pos: int) -> int | None:

@@ -250,7 +250,13 @@ class PeriodContext:
         """The period of an actual figure at `pos`, and its basis. Only counts and amounts (`is_stock`) can be
         running totals: a 累计 carries over to the following sentences for them, never for rates."""
         weak_seen = None
-        for c in self._before(pos, para_start):
+        cues = self.cues
+        for i in range(bisect.bisect_left(self.cue_pos, pos) - 1, -1, -1):  # self._before, inlined: once per figure
+            c = cues[i]
+            if c.pos < para_start:
+                break
+            if c.end > pos:
+                continue
             if c.kind in ("cum", "cumc", "weak") and not is_stock:
                 continue
             if c.kind in SENTENCE_SCOPED and c.pos < sent_start:
