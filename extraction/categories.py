@@ -11,10 +11,11 @@ _BENCH = re.compile(alternation(_CFG["benchmark_cues"]))
 _TIME = re.compile(alternation(_CFG["time_compare_cues"]))
 
 
-def _rule_set(rules: list[dict]) -> tuple[list[tuple[str, re.Pattern]], re.Pattern]:
-    """(category, cue regex) per rule, and one regex over every cue: most texts hold none, and one
-    search says so before the rules are tried in order."""
-    return ([(r["category"], re.compile(alternation(r["cues"]))) for r in rules],
+def _rule_set(rules: list[dict]) -> tuple[list[tuple[str, re.Pattern, frozenset]], re.Pattern]:
+    """(category, cue regex, the first characters of its cues) per rule, and one regex over every cue: most
+    texts hold none, and one search says so before the rules are tried in order; a rule none of whose
+    first characters is in the text cannot match it and is not scanned."""
+    return ([(r["category"], re.compile(alternation(r["cues"])), frozenset(c[0] for c in r["cues"])) for r in rules],
             re.compile(alternation(cue for r in rules for cue in r["cues"])))
 
 
@@ -43,7 +44,10 @@ def _first(rule_set, *texts) -> str | None:
         if not text or not any_cue.search(text):
             continue
         best = None
-        for cat, rx in rules:
+        chars = set(text)
+        for cat, rx, firsts in rules:
+            if chars.isdisjoint(firsts):
+                continue
             # the cue nearest the end of the phrase names what is counted (标准化试点 → 试点); at the same
             # end, the longer cue is the more specific (品牌示范区 over 示范区)
             key = max(((x.end(), x.end() - x.start()) for x in rx.finditer(text)), default=None)

@@ -85,6 +85,8 @@ class DocumentContext:
 
     def goal_year(self, pos: int) -> int | None:
         """The goal year of the goals section `pos` sits under (到2025年,…: then a list), or None."""
+        if not self.goal_sections:  # asked for many figures; most documents have none
+            return None
         return next((y for s, e, y in self.goal_sections if s <= pos < e), None)
 
     def explain(self) -> dict:
