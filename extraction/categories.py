@@ -7,6 +7,9 @@ from extraction.lexicon_loader import alternation, load
 
 _CFG = load("categories")
 _GROWTH = re.compile(rf"(?:{alternation(_CFG['growth_cues'])})[了到达]?\s*$")
+# what a text that _GROWTH matches ends with, bar trailing spaces: a lead ending otherwise is no growth,
+# without scanning it (asked several times per figure)
+_GROWTH_LAST = frozenset(c[-1] for c in _CFG["growth_cues"]) | frozenset("了到达")
 _BENCH = re.compile(alternation(_CFG["benchmark_cues"]))
 _TIME = re.compile(alternation(_CFG["time_compare_cues"]))
 
@@ -65,7 +68,8 @@ def names_counted(phrase: str) -> bool:
 
 def is_growth(lead: str) -> bool:
     """增长8.8%, 比上年提高2.6个百分点: a change over time right before the number."""
-    return bool(_GROWTH.search(lead))
+    tail = lead.rstrip()
+    return bool(tail) and tail[-1] in _GROWTH_LAST and bool(_GROWTH.search(lead))
 
 
 def categorize(family: str, kind_hint: str, metric: str, lead: str, clause: str, unit_text: str = "") -> str:

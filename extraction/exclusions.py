@@ -9,6 +9,7 @@ _CFG = load("exclusions")
 _SPANS = compile_guarded("|".join(f"(?:{p})" for p in _CFG["spans"]))
 _FOLLOWED = re.compile(rf"\s?(?:多|余)?(?:{alternation(_CFG['followed_by'])})")
 _PRECEDED = re.compile(rf"(?:{alternation(_CFG['preceded_by'])})$")
+_PRECEDED_LAST = frozenset(w[-1] for w in _CFG["preceded_by"]) | {"\n"}  # $ also matches before a final \n
 _DENOM = re.compile(rf"(?:{alternation(_CFG['denominator_tails'])})")
 _FURNITURE = re.compile(rf"^[\s?]*(?:{alternation(_CFG['furniture_lines'])})")
 _TEASER = re.compile(_CFG["teaser_line_end"])
@@ -46,6 +47,8 @@ def is_date_or_duration(norm: str, num_end: int) -> bool:
 
 
 def is_bad_lead(norm: str, num_start: int) -> bool:
+    if num_start == 0 or norm[num_start - 1] not in _PRECEDED_LAST:
+        return False  # no cue word ends right before the number: no need to scan
     return bool(_PRECEDED.search(norm, max(0, num_start - 2), num_start))
 
 
