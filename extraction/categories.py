@@ -53,7 +53,12 @@ def _first(rule_set, *texts) -> str | None:
                 continue
             # the cue nearest the end of the phrase names what is counted (标准化试点 → 试点); at the same
             # end, the longer cue is the more specific (品牌示范区 over 示范区)
-            key = max(((x.end(), x.end() - x.start()) for x in rx.finditer(text)), default=None)
+            # finditer's matches of non-empty cues do not overlap, so their ends rise: the last has the
+            # greatest end (and is the only one with it)
+            last = None
+            for last in rx.finditer(text):
+                pass
+            key = (last.end(), last.end() - last.start()) if last else None
             if key and (best is None or key > best[0]):
                 best = (key, cat)
         if best:

@@ -144,12 +144,13 @@ def _extract(document: Document) -> list[Figure]:
     done_starts: list[int] = []  # their starts, in order: counting the figures after a point is a bisection
     headline: list[int] = []  # figures of the title lines whose period is inherited
     prev_info: dict | None = None
+    sentence_starts, paragraph_starts, bisect_right = doc.sentence_starts, doc.paragraph_starts, bisect.bisect_right
     for m in mentions:
         prev = done[-1] if done else None
-        sent_start = _start_before(doc.sentence_starts, m.start)
+        sent_start = sentence_starts[bisect_right(sentence_starts, m.start) - 1]  # _start_before, inlined
         if m.start == sent_start and sent_start >= 2 and norm[sent_start - 1] == "\n" and _CJK_CHAR.match(norm[sent_start - 2]):
-            sent_start = _start_before(doc.sentence_starts, sent_start - 1)  # a line wrapped before the number
-        para_start = min(sent_start, _start_before(doc.paragraph_starts, m.start))
+            sent_start = _start_before(sentence_starts, sent_start - 1)  # a line wrapped before the number
+        para_start = min(sent_start, paragraph_starts[bisect_right(paragraph_starts, m.start) - 1])
         floor = max(sent_start, prev.end if prev and prev.end <= m.start else 0)
         info = _describe(nt, m, floor, sent_start, prev_info if prev and prev.end > sent_start else None)
         kind_basis = _target_basis(doc, m, sent_start, para_start)
