@@ -255,7 +255,7 @@ def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_star
     if cat == "rank" and prev is not None and prev.end >= sent_start and m.start - prev.end <= 8 \
             and not _CLAUSE_BREAK.search(norm, prev.end, m.start) and figures[-1].category != "rank":
         resolved = figures[-1].period, "clause"  # 101件,居全省第二位: a rank holds when its figure holds
-    if resolved[1] != "clause":
+    if resolved[1] != "clause" and doc.periods.cue_before(m.end, min(len(norm), m.end + _CLAUSE_MAX)):
         window = min(len(norm), m.end + _CLAUSE_MAX)  # a clause is short: never scan the rest of the text
         clause_end = _CLAUSE_END.search(norm, m.end, window)
         year = doc.periods.year_after(m.end, clause_end.start() if clause_end else window)

@@ -48,6 +48,9 @@ _CARRY = bool(_CFG.get("stock_cue_carries", False))
 SENTENCE_SCOPED = {"cum", "weak", "annual", "avg"}  # 'frame' and year cues govern the paragraph
 
 
+_UNSET = object()
+
+
 @dataclass(frozen=True)
 class Cue:
     pos: int
@@ -105,6 +108,10 @@ class PeriodContext:
     # every cue of a long paragraph (quadratic in a one-line text)
     wide: list[Cue] = field(default_factory=list)
     wide_pos: list[int] = field(default_factory=list)
+    _whole: object = None  # _whole_year()'s answer once made (_UNSET until then)
+
+    def __post_init__(self):
+        self._whole = _UNSET
 
     @property
     def doc_year(self) -> int | None:
@@ -152,6 +159,11 @@ class PeriodContext:
             return None
         return end, first, last
 
+    def cue_before(self, pos: int, end: int) -> bool:
+        """Is there a cue at or after `pos` and before `end`? (A bisection: callers skip work when not.)"""
+        i = bisect.bisect_left(self.cue_pos, pos)
+        return i < len(self.cue_pos) and self.cue_pos[i] < end
+
     def year_after(self, pos: int, end: int) -> int | None:
         """A plain year named after `pos` and before `end` (16个品牌进入2020年度…500强: the figure's own year)."""
         for i in range(bisect.bisect_left(self.cue_pos, pos), len(self.cues)):  # no copy of the list per figure
@@ -184,7 +196,13 @@ class PeriodContext:
         return "unknown", "default"
 
     def _whole_year(self) -> tuple[str, str] | None:
-        """全年 in a document about a year: that year; in a review published early in a year: the year before."""
+        """全年 in a document about a year: that year; in a review published early in a year: the year before.
+        A decision about the document: made once (asked for many of its figures)."""
+        if self._whole is _UNSET:
+            self._whole = self._decide_whole_year()
+        return self._whole
+
+    def _decide_whole_year(self) -> tuple[str, str] | None:
         if self.subject_year:
             return str(self.subject_year), self.doc.subject_year.basis
         if self.doc_year and self.doc.doc_month in _REVIEW_MONTHS:
