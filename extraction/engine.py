@@ -28,6 +28,7 @@ except Exception:  # pragma: no cover
 _SENTENCE_BREAK = re.compile(r"[。!?\n]")
 _PARAGRAPH_BREAK = re.compile(r"\n|\?\?")  # ?? is where mojibake ate a paragraph indent
 _WIDER = re.compile(r"(全市|全省)(?:平均)?为\s*$")
+_WIDER_WORDS = ("全市", "全省")  # what _WIDER needs to find in a text
 _CLAUSE_BREAK = re.compile(r"[。;;!?\n、]")
 _CLAUSE_END = re.compile(r"[,。;;!?\n]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
@@ -145,6 +146,10 @@ def _extract(document: Document) -> list[Figure]:
     headline: list[int] = []  # figures of the title lines whose period is inherited
     prev_info: dict | None = None
     sentence_starts, paragraph_starts, bisect_right = doc.sentence_starts, doc.paragraph_starts, bisect.bisect_right
+    # a figure takes the document's region unless its clause names a wider one (全市为, 全省为): without those
+    # words in the text, the document's region is every figure's, decided once
+    wider_possible = any(w in norm for w in _WIDER_WORDS)
+    doc_region = _region_name(context, "")
     for m in mentions:
         prev = done[-1] if done else None
         sent_start = sentence_starts[bisect_right(sentence_starts, m.start) - 1]  # _start_before, inlined
@@ -164,7 +169,10 @@ def _extract(document: Document) -> list[Figure]:
         qualifier = m.qualifier
         if qualifier == "exact" and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
             qualifier = "decrease"
-        region_zh, region_basis = _region_name(context, norm[max(0, m.start - 6):m.start])
+        if wider_possible:
+            region_zh, region_basis = _region_name(context, norm[max(0, m.start - 6):m.start])
+        else:
+            region_zh, region_basis = doc_region
         figures.append(Figure(
             doc=document.name,
             region_zh=region_zh,
