@@ -150,6 +150,7 @@ def _extract(document: Document) -> list[Figure]:
     # words in the text, the document's region is every figure's, decided once
     wider_possible = any(w in norm for w in _WIDER_WORDS)
     doc_region = _region_name(context, "")
+    decreases_possible = any(w in norm for w in qualifiers.CLAUSE_DECREASE_WORDS)
     for m in mentions:
         prev = done[-1] if done else None
         sent_start = sentence_starts[bisect_right(sentence_starts, m.start) - 1]  # _start_before, inlined
@@ -167,7 +168,7 @@ def _extract(document: Document) -> list[Figure]:
             headline.append(len(figures))
         qs, qe = _unique_quote(nt, *nt.raw_span(info["quote_start"], info["quote_end"]), budget)
         qualifier = m.qualifier
-        if qualifier == "exact" and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
+        if qualifier == "exact" and decreases_possible and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
             qualifier = "decrease"
         if wider_possible:
             region_zh, region_basis = _region_name(context, norm[max(0, m.start - 6):m.start])

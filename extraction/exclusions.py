@@ -52,6 +52,14 @@ def is_bad_lead(norm: str, num_start: int) -> bool:
     return bool(_PRECEDED.search(norm, max(0, num_start - 2), num_start))
 
 
+DENOMINATOR_TAILS = tuple(_CFG["denominator_tails"])
+
+
+def denominator_possible(norm: str) -> bool:
+    """Can `is_denominator` hold anywhere in the text? Once per text: most hold none of the tails."""
+    return any(w in norm for w in DENOMINATOR_TAILS)
+
+
 def is_denominator(norm: str, unit_end: int) -> bool:
     """全国362个县市中 / 沿岸18个县市第3位: a count that only sets the field of comparison."""
     return bool(_DENOM.match(norm, unit_end))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load
 from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic, representable
-from extraction.qualifiers import RANGE_SEP, qualifier_for
+from extraction.qualifiers import RANGE_SEP, after_possible, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match_unit_approx
 
 _NUM = load("numerals")
@@ -58,6 +58,11 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _IMPLIED = re.compile(rf"(?:{alternation(IMPLIED_BY_METRIC)})\s*(?:为|达|达到|是)?\s*$")
 _SHARED_UNIT = re.compile(r"\s*[、和及]\s*(?:\d+(?:\.\d+)?\s*[、和及]\s*)*\d+(?:\.\d+)?(?=\s*[^\d\s、和及.])")
 _POSITION_UNIT = re.compile(r"\s*(位|名)")
+
+
+def _never(*_args) -> None:
+    """A rule that cannot match the text (its words are not in it)."""
+    return None
 
 
 def _free(mask: bytearray, s: int, e: int) -> bool:
@@ -146,6 +151,12 @@ def _scan_arabic(norm, mask, taken, add):
     latin_glued, is_bad_lead, is_date = exclusions.latin_glued, exclusions.is_bad_lead, exclusions.is_date_or_duration
     is_denominator, is_threshold = exclusions.is_denominator, exclusions.is_threshold
     mid_match, range_match, arabic_match = _MID.match, _RANGE_TAIL.match, ARABIC_RE.match
+    # rules whose words a text may not hold at all: asked once per text, not once per number
+    after = after_possible(norm)
+    if not exclusions.denominator_possible(norm):
+        is_denominator = _never
+    if "多" not in norm and "余" not in norm:
+        mid_match = _never
     for m in ARABIC_RE.finditer(norm):
         s, e = m.span()
         if taken[s] or mask[s] or latin_glued(norm, s, e):
@@ -183,7 +194,7 @@ def _scan_arabic(norm, mask, taken, add):
             if shared:  # 上升3.7、0.2个百分点: the unit is written once, after the last number
                 unit, ue = match_unit(norm, shared.end())
                 if unit is not NO_UNIT and not is_date(norm, shared.end()):
-                    q, _ = qualifier_for(norm, s, between, e, False)
+                    q, _ = qualifier_for(norm, s, between, e, False, after)
                     add(Mention(s, e, value, None, unit, (ue - len(unit.text), ue), q))
                 continue
             imp = _IMPLIED.search(norm, max(0, s - 10), s)
@@ -191,7 +202,7 @@ def _scan_arabic(norm, mask, taken, add):
                 continue
             word = next(w for w in IMPLIED_BY_METRIC if imp.group(0).lstrip().startswith(w) or w in imp.group(0))
             implied = IMPLIED_BY_METRIC[word]
-            q, qend = qualifier_for(norm, s, between, e, False)
+            q, qend = qualifier_for(norm, s, between, e, False, after)
             add(Mention(s, qend, value, None, NO_UNIT, None, q, implied_unit=implied,
                         kind_hint="index" if implied == "" else ""))
             continue
@@ -206,7 +217,7 @@ def _scan_arabic(norm, mask, taken, add):
             continue
         if uend < n and norm[uend] in "年" and family == "count":
             continue
-        q, qend = qualifier_for(norm, s, between, uend, value_max is not None)
+        q, qend = qualifier_for(norm, s, between, uend, value_max is not None, after)
         written = len(unit.text) + (1 if approx_in_unit else 0)
         add(Mention(s, qend, value, value_max, unit, (uend - written, uend), q))
 

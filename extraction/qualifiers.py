@@ -18,18 +18,31 @@ RANGE_SEP = alternation(_CFG["range_separators"])
 _CLAUSE_DECREASE = re.compile(rf"^\s*(?:{alternation(_CFG['clause_decrease'])})")
 
 
+CLAUSE_DECREASE_WORDS = tuple(_CFG["clause_decrease"])
+
+
 def clause_decreases(clause_lead: str) -> bool:
     return bool(_CLAUSE_DECREASE.match(clause_lead))
 
 
-def qualifier_for(norm: str, num_start: int, between: str, tail_pos: int, is_range: bool) -> tuple[str, int]:
-    """The qualifier of a number, and the end of any trailing cue (以上, 左右) it consumed."""
+AFTER_WORDS = tuple(w for words in _CFG["after"].values() for w in words)
+
+
+def after_possible(norm: str) -> bool:
+    """Can a cue after a number (以上, 左右) occur in the text at all? Once per text, for `qualifier_for`."""
+    return any(w in norm for w in AFTER_WORDS)
+
+
+def qualifier_for(norm: str, num_start: int, between: str, tail_pos: int, is_range: bool,
+                  after: bool = True) -> tuple[str, int]:
+    """The qualifier of a number, and the end of any trailing cue (以上, 左右) it consumed. `after=False`:
+    the text holds no cue after a number (after_possible), and none is looked for."""
     lead = norm[max(0, num_start - 6):num_start]
     tail = lead.rstrip()
     cued = bool(tail) and tail[-1] in _BEFORE_LAST and _ANY_BEFORE.search(lead)
     before = next((q for q, rx in _BEFORE if rx.search(lead)), None) if cued else None
     after_q, after_end = None, tail_pos
-    if _ANY_AFTER.match(norm, tail_pos):
+    if after and _ANY_AFTER.match(norm, tail_pos):
         for q, rx in _AFTER:
             m = rx.match(norm, tail_pos)
             if m:
