@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from extraction.lexicon_loader import compile_guarded
+
 __all__ = [
     "RegionInfo",
     "resolve_document_region",
@@ -89,7 +91,8 @@ LEVEL_DEPTH = {"province": 0, "prefecture": 1, "county": 2, "district": 2}
 
 SELF_REF = re.compile(r"(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长)")
 # a self-reference that is not a benchmark (比全市低, 全市为, 居全市第一): the text speaks as that division
-OWN_REF = re.compile(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
+# guarded: a lookbehind opens it, and re would try it at every position of the body
+OWN_REF = compile_guarded(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
 VENUE_BEFORE = ("在", "赴", "于")
 VENUE_AFTER = re.compile(r"^.{0,6}?(?:召开|举办|举行|开幕|闭幕)")
 # a place that opens a company's name (浏阳市某花炮有限公司) is its address, not what the text is about
