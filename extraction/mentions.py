@@ -53,7 +53,7 @@ _ZERO = re.compile(rf"零({alternation(_NUM['zero_nouns'])})")
 _MAG_CLASS = re.compile(rf"(?:{alternation(_NUM['magnitude_class_verbs'])})([百千万])亿(元)?级?")
 _MAG_MORE_THAN = frozenset(_NUM["magnitude_class_more_than"])
 # the lookbehind starts a match only at a run's first numeral: linear on a long run of numerals
-_FRACTION = re.compile(r"(?<![一二两三四五六七八九十百])([一二两三四五六七八九十百]+)分之([一二两三四五六七八九十百]+)")
+_FRACTION = compile_guarded(r"(?<![一二两三四五六七八九十百])([一二两三四五六七八九十百]+)分之([一二两三四五六七八九十百]+)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _IMPLIED = re.compile(rf"(?:{alternation(IMPLIED_BY_METRIC)})\s*(?:为|达|达到|是)?\s*$")
 _SHARED_UNIT = re.compile(r"\s*[、和及]\s*(?:\d+(?:\.\d+)?\s*[、和及]\s*)*\d+(?:\.\d+)?(?=\s*[^\d\s、和及.])")
