@@ -58,6 +58,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _IMPLIED = re.compile(rf"(?:{alternation(IMPLIED_BY_METRIC)})\s*(?:为|达|达到|是)?\s*$")
 _SHARED_UNIT = re.compile(r"\s*[、和及]\s*(?:\d+(?:\.\d+)?\s*[、和及]\s*)*\d+(?:\.\d+)?(?=\s*[^\d\s、和及.])")
 _POSITION_UNIT = re.compile(r"\s*(位|名)")
+_TAIL_BREAK = re.compile(r"[,。;:、!?\n]")  # compiled once: split per Chinese count
 
 
 def _never(*_args) -> None:
@@ -251,7 +252,7 @@ def _scan_chinese(norm, mask, taken, add):
             continue
         measure = m.group(2)
         tail = norm[e:e + 8]
-        tail = re.split(r"[,。;:、!?\n]", tail)[0]
+        tail = _TAIL_BREAK.split(tail)[0]
         if measure == "次":
             if not _TIMES_VERBS.match(norm, e):
                 continue
