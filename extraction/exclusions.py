@@ -65,6 +65,11 @@ def is_denominator(norm: str, unit_end: int) -> bool:
     return bool(_DENOM.match(norm, unit_end))
 
 
+def threshold_possible(norm: str) -> bool:
+    """Can `is_threshold` hold anywhere in the text (a cue word, or 超)? Once per text."""
+    return "超" in norm or any(w in norm for w in _THRESHOLD_WORDS)
+
+
 def is_threshold(norm: str, num_start: int, unit_end: int) -> bool:
     """超过1000亿元的名牌企业: an amount that defines a class of things, not a figure."""
     window = norm[max(0, num_start - _THRESHOLD_WINDOW):num_start]

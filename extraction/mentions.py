@@ -156,6 +156,8 @@ def _scan_arabic(norm, mask, taken, add):
     after = after_possible(norm)
     if not exclusions.denominator_possible(norm):
         is_denominator = _never
+    if not exclusions.threshold_possible(norm):
+        is_threshold = _never
     if "多" not in norm and "余" not in norm:
         mid_match = _never
     for m in ARABIC_RE.finditer(norm):

@@ -189,6 +189,7 @@ def test_per_number_rules_equal_their_plain_forms():
                     assert qualifiers.qualifier_for(text, pos, between, end, is_range, after) == \
                         _qualifier_reference(text, pos, between, end, is_range), (text, pos, end)
             assert (exclusions.is_denominator(text, pos) and not denominators) is False
+            assert (exclusions.is_threshold(text, pos, pos) and not exclusions.threshold_possible(text)) is False
             assert units.match_unit_approx(text, pos) == (*units.match_unit(text, pos), units.inner_approx(text, pos))
 
 
