@@ -35,6 +35,7 @@ _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 # the rest of a count's clause, up to the next number (a year is no number: 荣获2016年度…奖)
 _COUNT_TAIL = re.compile(r"(?:[^,。;;!?\n\d]|(?:19|20)\d{2}年)*")
 _FOLLOWS_NOUN = re.compile(r"[\u4e00-\u9fff“\"]")
+_FOLLOWS_NOUN_MARKS = "“\""  # the class's characters outside the CJK range
 _NOT_NOUN_START = set("的以左和及与或、到至比较同增下上提占为是共,。")
 _QUOTE_MAX_EXTEND = 40
 _CLAUSE_MAX = 120
@@ -291,7 +292,8 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
     lead = norm[clause_start:m.num_start]
     after = m.end
     nxt = norm[after:after + 1]
-    number_first = bool(nxt and _FOLLOWS_NOUN.match(nxt) and nxt not in _NOT_NOUN_START)
+    # _FOLLOWS_NOUN on one character, as a comparison (once per figure)
+    number_first = bool(nxt and ("\u4e00" <= nxt <= "\u9fff" or nxt in _FOLLOWS_NOUN_MARKS) and nxt not in _NOT_NOUN_START)
     left_ok = metrics.is_substantive(norm[ls:le])
     rs, re_ = metrics.right_metric(norm, after, len(norm)) if number_first or not left_ok else (after, after)
     right_ok = metrics.is_substantive(norm[rs:re_])

@@ -102,6 +102,7 @@ def canonical(value: float | None, unit: Unit) -> float | None:
     if value is None:
         return None
     # 15 significant digits drop binary noise (632.8 × 1e8 = 63279999999.99999) and keep every written digit.
-    if unit.family == "permille":
-        return float(f"{value / 10:.15g}")
-    return float(f"{value * unit.multiplier:.15g}")
+    x = value / 10 if unit.family == "permille" else value * unit.multiplier
+    if x.is_integer() and -1e15 < x < 1e15:
+        return x  # a whole number of at most 15 digits: the rounding below would give it back unchanged
+    return float(f"{x:.15g}")

@@ -235,3 +235,24 @@ def test_resolve_target_equals_the_walk_over_the_paragraph():
                 sent_end = rng.randint(pos, len(text))
                 assert pc.resolve_target(pos, para_start, sent_start, sent_end) == \
                     _resolve_target_reference(pc, pos, para_start, sent_start, sent_end), (text, pos)
+
+
+def test_canonical_whole_numbers_skip_the_rounding_but_equal_it():
+    rng = random.Random(11)
+    values = [0.0, -0.0, 1.0, 5.0, 410.0, 632.8, 1e14, 999999999999999.0, 1e15, 1e16, 2.5e20, 1e300, -3.0, 0.1]
+    values += [float(rng.randint(0, 10 ** rng.randint(1, 18))) for _ in range(2000)]
+    values += [round(rng.uniform(0, 1e6), rng.randint(0, 6)) for _ in range(2000)]
+    for unit in (units.NO_UNIT, units.Unit("万元", 1e4, "money"), units.Unit("亿元", 1e8, "money"),
+                 units.Unit("万亿元", 1e12, "money"), units.Unit("‰", 1.0, "permille")):
+        for v in values:
+            x = v / 10 if unit.family == "permille" else v * unit.multiplier
+            got, plain = units.canonical(v, unit), float(f"{x:.15g}")
+            assert got == plain and str(got) == str(plain), (v, unit)
+
+
+def test_the_noun_after_a_number_is_the_class_the_engine_names():
+    from extraction import engine
+
+    for code in list(range(0x3000, 0xA000)) + [ord(c) for c in "\"“”'a1,。"]:
+        ch = chr(code)
+        assert bool(engine._FOLLOWS_NOUN.match(ch)) == ("\u4e00" <= ch <= "\u9fff" or ch in engine._FOLLOWS_NOUN_MARKS)
