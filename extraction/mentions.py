@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load
-from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic, representable
+from extraction.numerals import ARABIC_RE, CN_NUMBER, MAX_REPRESENTABLE, cn_to_number, parse_arabic
 from extraction.qualifiers import RANGE_SEP, after_possible, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match_unit_approx
 
@@ -75,7 +75,10 @@ def scan(norm: str, mask: bytearray) -> list[Mention]:
     taken = bytearray(len(norm))
 
     def add(m: Mention) -> None:
-        if not (representable(m.value) and (m.value_max is None or representable(m.value_max))):
+        # representable(), inlined (once per number): a chained comparison is False for nan and ±inf too
+        v, vmax = m.value, m.value_max
+        if not (v is None or -MAX_REPRESENTABLE <= v <= MAX_REPRESENTABLE) or \
+                not (vmax is None or -MAX_REPRESENTABLE <= vmax <= MAX_REPRESENTABLE):
             return  # a number beyond a double (400 digits parse as inf) is not a figure
         out.append(m)
         taken[m.num_start:m.end] = b"\x01" * (m.end - m.num_start)

@@ -256,3 +256,9 @@ def test_the_noun_after_a_number_is_the_class_the_engine_names():
     for code in list(range(0x3000, 0xA000)) + [ord(c) for c in "\"“”'a1,。"]:
         ch = chr(code)
         assert bool(engine._FOLLOWS_NOUN.match(ch)) == ("\u4e00" <= ch <= "\u9fff" or ch in engine._FOLLOWS_NOUN_MARKS)
+
+
+def test_the_inlined_range_check_is_representable():
+    m = numerals.MAX_REPRESENTABLE
+    for v in [0.0, -0.0, 1.0, m, -m, m * 1.0000001, -m * 1.0000001, float("inf"), float("-inf"), float("nan"), 1e308]:
+        assert numerals.representable(v) == (-m <= v <= m), v
