@@ -28,10 +28,22 @@ class ExtractionResult:
     figures: int
     region_ms_per_doc: float       # resolve_document_region alone, per document
     region_share: float            # of the extraction CPU time (the engine resolves once per document)
+    bare_regex_cpu_seconds: float = 0.0  # one finditer of a number pattern over the same documents
+    bare_regex_matches: int = 0
 
     @property
     def chars_per_cpu_second(self) -> float:
         return self.chars / self.cpu_seconds
+
+    @property
+    def bare_regex_chars_per_cpu_second(self) -> float:
+        return self.chars / self.bare_regex_cpu_seconds if self.bare_regex_cpu_seconds else 0.0
+
+    @property
+    def bare_regex_ratio(self) -> float:
+        """Extraction throughput as a share of the bare regex pass's: how close the rules come to one scan."""
+        bare = self.bare_regex_chars_per_cpu_second
+        return self.chars_per_cpu_second / bare if bare else 0.0
 
     @property
     def chars_per_wall_second(self) -> float:
@@ -66,8 +78,64 @@ def measure_extraction(sources: list[SourceDocument], min_bytes: int) -> Extract
     for d in docs:
         resolve_document_region(d.text, d.title, d.url)
     region_cpu = time.process_time() - region_cpu
+    bare_cpu, bare_matches = bare_regex_pass([d.text for d in docs])
     return ExtractionResult(len(docs), sum(len(d.text) for d in docs), total_bytes, wall, cpu, figures,
-                            1000 * region_cpu / len(docs), region_cpu / cpu if cpu else 0.0)
+                            1000 * region_cpu / len(docs), region_cpu / cpu if cpu else 0.0, bare_cpu, bare_matches)
+
+
+# The yardstick of the extraction: one pass of a number pattern over the text, the least any extractor of
+# numbers must do. The extraction's throughput is reported as a share of this one's.
+BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def bare_regex_pass(texts: list[str]) -> tuple[float, int]:
+    """CPU seconds of one `BARE_NUMBER.finditer` over every text (each match visited), and the matches."""
+    cpu, n = time.process_time(), 0
+    for text in texts:
+        for _ in BARE_NUMBER.finditer(text):
+            n += 1
+    return time.process_time() - cpu, n
+
+
+# ---------------------------------------------------------------- a pathological input: one long line
+
+ONE_LINE_CHARS = 2_000_000 // 3  # issue 15's "2 MB line": ~666,000 characters of three-byte CJK
+# a county's statistical bulletin: the densest of raw/ (one figure every ~16 characters), so the hardest line
+ONE_LINE_SOURCE = "raw/s02.txt"
+
+
+@dataclass
+class OneLineResult:
+    source: str
+    chars: int
+    utf8_bytes: int
+    figures: int
+    cpu_seconds: float             # the median run
+    runs_cpu_seconds: list[float] = field(default_factory=list)
+
+
+def one_line_text(sources: list[SourceDocument], chars: int = ONE_LINE_CHARS, name: str = ONE_LINE_SOURCE) -> str:
+    """Real text as one line: the source document `name` with every line break removed, repeated and cut
+    to `chars` characters."""
+    doc = next(s for s in sources if s.name == name)
+    one = doc.text.replace("\r", "").replace("\n", "")
+    return (one * (chars // max(1, len(one)) + 1))[:chars]
+
+
+def measure_one_line(sources: list[SourceDocument], chars: int = ONE_LINE_CHARS, repeats: int = 1,
+                     name: str = ONE_LINE_SOURCE) -> OneLineResult:
+    """CPU seconds of extract_figures on `one_line_text` (issue 15: it must stay linear, within 2 s)."""
+    from extraction.engine import extract_figures
+    from extraction.models import Document
+
+    text = one_line_text(sources, chars, name)
+    extract_figures(Document("warm-up.txt", sources[0].text))
+    runs, figures = [], 0
+    for _ in range(repeats):
+        cpu = time.process_time()
+        figures = len(extract_figures(Document("one_line.txt", text)))
+        runs.append(time.process_time() - cpu)
+    return OneLineResult(name, len(text), len(text.encode("utf-8")), figures, statistics.median(runs), runs)
 
 
 # ---------------------------------------------------------------- a load, as a subprocess of the CLI

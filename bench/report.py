@@ -7,11 +7,11 @@ import os
 import platform
 from pathlib import Path
 
-from bench.measure import CliLatencyResult, ExtractionResult, LoadResult, QueryResult
+from bench.measure import BARE_NUMBER, CliLatencyResult, ExtractionResult, LoadResult, OneLineResult, QueryResult
 
-# The budgets of issue #8, for a 2-core, 24 GB machine.
-EXTRACTION_MIN_CHARS_PER_S = 300_000
-# issue 16's budgets
+# The budgets: issue #8's for a 2-core, 24 GB machine, tightened by issue #16 (and #15 for the one-line input).
+EXTRACTION_MIN_CHARS_PER_S = 1_000_000
+ONE_LINE_MAX_CPU_S = 2.0
 FULL_LOAD_MAX_S = 40.0
 FULL_LOAD_MAX_RSS_MB = 1024.0
 INCREMENTAL_MAX_S = 8.0
@@ -48,10 +48,9 @@ def _budget(value: float, budget: float, unit: str, at_least: bool, note: str = 
 
 def budgets(extraction: ExtractionResult, loads: list[LoadResult], incremental: LoadResult | None,
             incremental_base: int, queries: list[QueryResult], extraction_repeats: int = 1,
-            incremental_repeats: int = 1, sql_latency: CliLatencyResult | None = None, embedded=None) -> dict:
-    out = {"extraction_chars_per_second": _budget(
-        extraction.chars_per_cpu_second, EXTRACTION_MIN_CHARS_PER_S, "chars/s", True,
-        f"one core: characters / process CPU seconds of extract_figures; median of {extraction_repeats} runs")}
+            incremental_repeats: int = 1, sql_latency: CliLatencyResult | None = None,
+            one_line: OneLineResult | None = None, embedded=None) -> dict:
+    out = extraction_budgets(extraction, extraction_repeats, one_line)
     if embedded is not None:
         n = len(embedded.fresh_runs)
         out["embedded_raw_fresh_load_seconds"] = _budget(embedded.fresh.wall_seconds, EMBEDDED_FRESH_LOAD_MAX_S, "s",
@@ -77,12 +76,67 @@ def budgets(extraction: ExtractionResult, loads: list[LoadResult], incremental: 
     return out
 
 
+def extraction_budgets(extraction: ExtractionResult, extraction_repeats: int = 1,
+                       one_line: OneLineResult | None = None) -> dict:
+    out = {"extraction_chars_per_second": _budget(
+        extraction.chars_per_cpu_second, EXTRACTION_MIN_CHARS_PER_S, "chars/s", True,
+        f"one core: characters / process CPU seconds of extract_figures; median of {extraction_repeats} runs")}
+    if one_line is not None:
+        out["one_line_2mb_cpu_seconds"] = _budget(
+            one_line.cpu_seconds, ONE_LINE_MAX_CPU_S, "s", False,
+            f"extract_figures on one line of {one_line.chars:,} characters; median of {len(one_line.runs_cpu_seconds)} runs")
+    return out
+
+
+def extraction_json(extraction: ExtractionResult, extraction_runs: list[ExtractionResult],
+                    one_line: OneLineResult | None = None) -> dict:
+    out = {
+        "documents": extraction.documents, "chars": extraction.chars, "utf8_bytes": extraction.utf8_bytes,
+        "figures": extraction.figures, "cpu_seconds": round(extraction.cpu_seconds, 3),
+        "wall_seconds": round(extraction.wall_seconds, 3),
+        "chars_per_cpu_second": round(extraction.chars_per_cpu_second),
+        "chars_per_wall_second": round(extraction.chars_per_wall_second),
+        "region_resolution_ms_per_document": round(extraction.region_ms_per_doc, 3),
+        "region_resolution_share_of_extraction": round(extraction.region_share, 3),
+        "runs_chars_per_cpu_second": [round(r.chars_per_cpu_second) for r in extraction_runs],
+        "bare_regex_pattern": BARE_NUMBER.pattern,
+        "bare_regex_cpu_seconds": round(extraction.bare_regex_cpu_seconds, 3),
+        "bare_regex_matches": extraction.bare_regex_matches,
+        "bare_regex_chars_per_cpu_second": round(extraction.bare_regex_chars_per_cpu_second),
+        "extraction_to_bare_regex_ratio": round(extraction.bare_regex_ratio, 4),
+        "runs_extraction_to_bare_regex_ratio": [round(r.bare_regex_ratio, 4) for r in extraction_runs],
+    }
+    if one_line is not None:
+        out["one_line"] = {"source": one_line.source, "chars": one_line.chars, "utf8_bytes": one_line.utf8_bytes, "figures": one_line.figures,
+                           "cpu_seconds": round(one_line.cpu_seconds, 3),
+                           "runs_cpu_seconds": [round(t, 3) for t in one_line.runs_cpu_seconds]}
+    return out
+
+
+def update_extraction(out_dir: Path, *, extraction: ExtractionResult, extraction_runs: list[ExtractionResult],
+                      one_line: OneLineResult | None, sample_document: str) -> tuple[Path, Path]:
+    """`python -m bench.run --only extraction`: replace the extraction figures and budgets of an existing
+    results.json (the load and query figures stay those of the last full run) and render results.md again."""
+    js = out_dir / "results.json"
+    data = json.loads(js.read_text(encoding="utf-8"))
+    data["extraction"] = extraction_json(extraction, extraction_runs, one_line)
+    data["extraction"]["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    data["extraction"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    rest = {k: v for k, v in data["budgets"].items() if k not in ("extraction_chars_per_second", "one_line_2mb_cpu_seconds")}
+    data["budgets"] = {**extraction_budgets(extraction, len(extraction_runs), one_line), **rest}
+    js.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    md = out_dir / "results.md"
+    md.write_text(_markdown(data, sample_document), encoding="utf-8")
+    return md, js
+
+
 def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[LoadResult],
                   incremental: LoadResult | None, incremental_base: int, queries: list[QueryResult],
                   seed: int, sources: int, elapsed: float, sample_document: str,
                   query_runs: int, extraction_runs: list[ExtractionResult] | None = None,
                   incremental_runs: list[LoadResult] | None = None,
-                  sql_latency: CliLatencyResult | None = None, embedded=None) -> tuple[Path, Path]:
+                  sql_latency: CliLatencyResult | None = None,
+                  one_line: OneLineResult | None = None, embedded=None) -> tuple[Path, Path]:
     """`extraction` and `incremental` are the median runs of `extraction_runs` and `incremental_runs`."""
     extraction_runs = extraction_runs or [extraction]
     incremental_runs = incremental_runs or ([incremental] if incremental else [])
@@ -90,7 +144,7 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     host = machine()
     budget = budgets(extraction, loads, incremental, incremental_base, queries, len(extraction_runs),
-                     len(incremental_runs), sql_latency, embedded)
+                     len(incremental_runs), sql_latency, one_line, embedded)
     data = {
         "date": when,
         "machine": host,
@@ -98,16 +152,7 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
         "source_documents": sources,
         "elapsed_seconds": round(elapsed, 1),
         "budgets": budget,
-        "extraction": {
-            "documents": extraction.documents, "chars": extraction.chars, "utf8_bytes": extraction.utf8_bytes,
-            "figures": extraction.figures, "cpu_seconds": round(extraction.cpu_seconds, 3),
-            "wall_seconds": round(extraction.wall_seconds, 3),
-            "chars_per_cpu_second": round(extraction.chars_per_cpu_second),
-            "chars_per_wall_second": round(extraction.chars_per_wall_second),
-            "region_resolution_ms_per_document": round(extraction.region_ms_per_doc, 3),
-            "region_resolution_share_of_extraction": round(extraction.region_share, 3),
-            "runs_chars_per_cpu_second": [round(r.chars_per_cpu_second) for r in extraction_runs],
-        },
+        "extraction": extraction_json(extraction, extraction_runs, one_line),
         "embedded_raw": None if embedded is None else {
             "fresh_load": _load_json(embedded.fresh), "reload": _load_json(embedded.reload),
             "fresh_runs_wall_seconds": [round(r.wall_seconds, 2) for r in embedded.fresh_runs],
@@ -142,6 +187,7 @@ def _load_json(r: LoadResult) -> dict:
 
 _LABELS = {
     "extraction_chars_per_second": ("Extraction throughput, one core", "≥"),
+    "one_line_2mb_cpu_seconds": ("One 2 MB line (issue 15), `extract_figures` CPU time", "≤"),
     "embedded_raw_fresh_load_seconds": ("Fresh load of raw/ (15 documents), wall time", "≤"),
     "embedded_raw_reload_seconds": ("Reload of raw/ with nothing changed, wall time", "≤"),
     "full_load_10000_seconds": ("Full load, 10,000 documents, wall time", "≤"),
@@ -191,6 +237,25 @@ def _markdown(d: dict, sample_document: str) -> str:
         f"- Region resolution (`resolve_document_region`, which the engine calls once per document): "
         f"{e['region_resolution_ms_per_document']} ms per document, "
         f"{100 * e['region_resolution_share_of_extraction']:.0f}% of the extraction time.",
+    ]
+    if "bare_regex_cpu_seconds" in e:
+        lines.append(
+            f"- A bare regex pass over the same documents (one `re.finditer` of `{e['bare_regex_pattern']}`, every "
+            f"match visited: {e['bare_regex_matches']:,} matches): {e['bare_regex_chars_per_cpu_second']:,} characters "
+            f"per CPU second ({e['bare_regex_cpu_seconds']} s CPU). Extraction runs at "
+            f"{e['extraction_to_bare_regex_ratio']:.4f} of its throughput (1 : {1 / e['extraction_to_bare_regex_ratio']:.0f}); "
+            "per run: " + ", ".join(f"{r:.4f}" for r in e["runs_extraction_to_bare_regex_ratio"]) + ".")
+    if e.get("one_line"):
+        o = e["one_line"]
+        lines.append(
+            f"- One line of {o['chars']:,} characters ({o['utf8_bytes']:,} UTF-8 bytes: `{o['source']}` with its "
+            f"line breaks removed, repeated; `bench/measure.py one_line_text`): {o['cpu_seconds']} s CPU, "
+            f"{o['figures']:,} figures — the median of {len(o['runs_cpu_seconds'])} runs: "
+            + ", ".join(f"{t} s" for t in o["runs_cpu_seconds"]) + ".")
+    if e.get("date"):
+        lines.append(f"- This section: `python -m bench.run --only extraction`, {e['date']}, load average at the end "
+                     f"{e['load_average_at_end']}; the other sections are those of the last full run.")
+    lines += [
         "",
         "## Full load: cost per document as N grows",
         "",

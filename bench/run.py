@@ -1,7 +1,11 @@
 """`make bench` = `.venv/bin/python -m bench.run`: build the synthetic corpora, measure, write results.md/.json.
 
     python -m bench.run [--sizes 100,1000,10000] [--incremental 100] [--extraction-bytes 5000000]
-                        [--query-runs 50] [--sql-runs 5] [--repeats 3] [--seed 20261123] [--out-dir bench] [--work-dir DIR]
+                        [--one-line-chars 666666] [--query-runs 50] [--sql-runs 5] [--repeats 3] [--seed 20261123]
+                        [--out-dir bench] [--work-dir DIR] [--only extraction]
+
+`--only extraction` measures the extraction alone (throughput, the bare regex pass, the one-line input, on
+one core, ~1 minute) and updates its section and budgets in an existing results.json/results.md.
 
 Loads run as subprocesses of `qcity load` (a fresh DuckDB per size, a throwaway DAGSTER_HOME), so their
 peak RSS is the child's alone; the incremental load adds --incremental new documents to the largest
@@ -24,8 +28,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.corpus import default_source_dirs, document_name, load_sources, write_corpus  # noqa: E402
-from bench.measure import measure_extraction, measure_queries, measure_sql_latency, run_load_subprocess  # noqa: E402
-from bench.report import write_results  # noqa: E402
+from bench.measure import (ONE_LINE_CHARS, measure_extraction, measure_one_line, measure_queries,  # noqa: E402
+                           measure_sql_latency, run_load_subprocess)
+from bench.report import update_extraction, write_results  # noqa: E402
 
 
 def _sizes(text: str) -> list[int]:
@@ -47,6 +52,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sizes", type=_sizes, default=[100, 1000, 10000], help="full-load corpus sizes (comma-separated)")
     p.add_argument("--incremental", type=int, default=100, help="new documents added to the largest warehouse")
     p.add_argument("--extraction-bytes", type=int, default=5_000_000, help="UTF-8 bytes of real text to extract")
+    p.add_argument("--one-line-chars", type=int, default=ONE_LINE_CHARS,
+                   help="characters of the one-line input (issue 15's 2 MB line); 0 skips it")
+    p.add_argument("--only", choices=["extraction"], default=None,
+                   help="measure the extraction alone and update its section of an existing results.json")
     p.add_argument("--query-runs", type=int, default=50, help="runs per query (the median is reported)")
     p.add_argument("--sql-runs", type=_odd, default=5, help="runs of `qcity sql` on a small query, odd (the median is reported)")
     p.add_argument("--repeats", type=_odd, default=3,
@@ -75,6 +84,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"({extraction_runs[-1].chars_per_wall_second:,.0f} chars/wall-s) over "
                 f"{extraction_runs[-1].documents} documents; region {extraction_runs[-1].region_ms_per_doc:.2f} ms/doc")
         extraction = median_run(extraction_runs, lambda r: r.chars_per_cpu_second)
+        say(f"bare regex pass: {extraction.bare_regex_chars_per_cpu_second:,.0f} chars/CPU-s; extraction/bare regex "
+            f"{extraction.bare_regex_ratio:.4f}")
+        one_line = None
+        if args.one_line_chars > 0:
+            one_line = measure_one_line(sources, args.one_line_chars, args.repeats)
+            say(f"one line of {one_line.chars:,} chars ({one_line.utf8_bytes:,} bytes): {one_line.cpu_seconds:.2f} s CPU, "
+                f"{one_line.figures} figures; runs {[round(t, 2) for t in one_line.runs_cpu_seconds]}")
+        if args.only == "extraction":
+            md, js = update_extraction(args.out_dir, extraction=extraction, extraction_runs=extraction_runs,
+                                       one_line=one_line, sample_document=document_name(0))
+            say(f"updated the extraction section of {md} and {js}")
+            return 0
 
         embedded = measure_embedded_raw(work, args.repeats)
         for label, runs in (("fresh load", embedded.fresh_runs), ("reload, nothing changed", embedded.reload_runs)):
@@ -126,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                                incremental_base=largest, queries=queries, seed=args.seed,
                                sources=len(sources), elapsed=time.time() - started,
                                sample_document=document_name(0), query_runs=args.query_runs,
-                               sql_latency=sql_latency, embedded=embedded)
+                               sql_latency=sql_latency, one_line=one_line, embedded=embedded)
         say(f"wrote {md} and {js}")
         failed = [r for r in loads + incremental_runs + embedded.fresh_runs + embedded.reload_runs
                   if r.returncode not in LOADED]

@@ -7,14 +7,18 @@ from extraction.lexicon_loader import alternation, load
 
 _CFG = load("categories")
 _GROWTH = re.compile(rf"(?:{alternation(_CFG['growth_cues'])})[了到达]?\s*$")
+# what a text that _GROWTH matches ends with, bar trailing spaces: a lead ending otherwise is no growth,
+# without scanning it (asked several times per figure)
+_GROWTH_LAST = frozenset(c[-1] for c in _CFG["growth_cues"]) | frozenset("了到达")
 _BENCH = re.compile(alternation(_CFG["benchmark_cues"]))
 _TIME = re.compile(alternation(_CFG["time_compare_cues"]))
 
 
-def _rule_set(rules: list[dict]) -> tuple[list[tuple[str, re.Pattern]], re.Pattern]:
-    """(category, cue regex) per rule, and one regex over every cue: most texts hold none, and one
-    search says so before the rules are tried in order."""
-    return ([(r["category"], re.compile(alternation(r["cues"]))) for r in rules],
+def _rule_set(rules: list[dict]) -> tuple[list[tuple[str, re.Pattern, frozenset]], re.Pattern]:
+    """(category, cue regex, the first characters of its cues) per rule, and one regex over every cue: most
+    texts hold none, and one search says so before the rules are tried in order; a rule none of whose
+    first characters is in the text cannot match it and is not scanned."""
+    return ([(r["category"], re.compile(alternation(r["cues"])), frozenset(c[0] for c in r["cues"])) for r in rules],
             re.compile(alternation(cue for r in rules for cue in r["cues"])))
 
 
@@ -43,10 +47,18 @@ def _first(rule_set, *texts) -> str | None:
         if not text or not any_cue.search(text):
             continue
         best = None
-        for cat, rx in rules:
+        chars = set(text)
+        for cat, rx, firsts in rules:
+            if chars.isdisjoint(firsts):
+                continue
             # the cue nearest the end of the phrase names what is counted (标准化试点 → 试点); at the same
             # end, the longer cue is the more specific (品牌示范区 over 示范区)
-            key = max(((x.end(), x.end() - x.start()) for x in rx.finditer(text)), default=None)
+            # finditer's matches of non-empty cues do not overlap, so their ends rise: the last has the
+            # greatest end (and is the only one with it)
+            last = None
+            for last in rx.finditer(text):
+                pass
+            key = (last.end(), last.end() - last.start()) if last else None
             if key and (best is None or key > best[0]):
                 best = (key, cat)
         if best:
@@ -61,7 +73,8 @@ def names_counted(phrase: str) -> bool:
 
 def is_growth(lead: str) -> bool:
     """增长8.8%, 比上年提高2.6个百分点: a change over time right before the number."""
-    return bool(_GROWTH.search(lead))
+    tail = lead.rstrip()
+    return bool(tail) and tail[-1] in _GROWTH_LAST and bool(_GROWTH.search(lead))
 
 
 def categorize(family: str, kind_hint: str, metric: str, lead: str, clause: str, unit_text: str = "") -> str:

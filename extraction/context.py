@@ -79,10 +79,14 @@ class DocumentContext:
         return self.date.value[1] if self.date.value else None
 
     def in_review(self, pos: int) -> bool:
+        if not self.review_spans:  # asked for every figure; most documents have none
+            return False
         return any(s <= pos < e for s, e in self.review_spans)
 
     def goal_year(self, pos: int) -> int | None:
         """The goal year of the goals section `pos` sits under (到2025年,…: then a list), or None."""
+        if not self.goal_sections:  # asked for many figures; most documents have none
+            return None
         return next((y for s, e, y in self.goal_sections if s <= pos < e), None)
 
     def explain(self) -> dict:

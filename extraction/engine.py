@@ -28,12 +28,14 @@ except Exception:  # pragma: no cover
 _SENTENCE_BREAK = re.compile(r"[。!?\n]")
 _PARAGRAPH_BREAK = re.compile(r"\n|\?\?")  # ?? is where mojibake ate a paragraph indent
 _WIDER = re.compile(r"(全市|全省)(?:平均)?为\s*$")
+_WIDER_WORDS = ("全市", "全省")  # what _WIDER needs to find in a text
 _CLAUSE_BREAK = re.compile(r"[。;;!?\n、]")
 _CLAUSE_END = re.compile(r"[,。;;!?\n]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 # the rest of a count's clause, up to the next number (a year is no number: 荣获2016年度…奖)
 _COUNT_TAIL = re.compile(r"(?:[^,。;;!?\n\d]|(?:19|20)\d{2}年)*")
 _FOLLOWS_NOUN = re.compile(r"[\u4e00-\u9fff“\"]")
+_FOLLOWS_NOUN_MARKS = "“\""  # the class's characters outside the CJK range
 _NOT_NOUN_START = set("的以左和及与或、到至比较同增下上提占为是共,。")
 _QUOTE_MAX_EXTEND = 40
 _CLAUSE_MAX = 120
@@ -144,12 +146,18 @@ def _extract(document: Document) -> list[Figure]:
     done_starts: list[int] = []  # their starts, in order: counting the figures after a point is a bisection
     headline: list[int] = []  # figures of the title lines whose period is inherited
     prev_info: dict | None = None
+    sentence_starts, paragraph_starts, bisect_right = doc.sentence_starts, doc.paragraph_starts, bisect.bisect_right
+    # a figure takes the document's region unless its clause names a wider one (全市为, 全省为): without those
+    # words in the text, the document's region is every figure's, decided once
+    wider_possible = any(w in norm for w in _WIDER_WORDS)
+    doc_region = _region_name(context, "")
+    decreases_possible = any(w in norm for w in qualifiers.CLAUSE_DECREASE_WORDS)
     for m in mentions:
         prev = done[-1] if done else None
-        sent_start = _start_before(doc.sentence_starts, m.start)
+        sent_start = sentence_starts[bisect_right(sentence_starts, m.start) - 1]  # _start_before, inlined
         if m.start == sent_start and sent_start >= 2 and norm[sent_start - 1] == "\n" and _CJK_CHAR.match(norm[sent_start - 2]):
-            sent_start = _start_before(doc.sentence_starts, sent_start - 1)  # a line wrapped before the number
-        para_start = min(sent_start, _start_before(doc.paragraph_starts, m.start))
+            sent_start = _start_before(sentence_starts, sent_start - 1)  # a line wrapped before the number
+        para_start = min(sent_start, paragraph_starts[bisect_right(paragraph_starts, m.start) - 1])
         floor = max(sent_start, prev.end if prev and prev.end <= m.start else 0)
         info = _describe(nt, m, floor, sent_start, prev_info if prev and prev.end > sent_start else None)
         kind_basis = _target_basis(doc, m, sent_start, para_start)
@@ -161,9 +169,12 @@ def _extract(document: Document) -> list[Figure]:
             headline.append(len(figures))
         qs, qe = _unique_quote(nt, *nt.raw_span(info["quote_start"], info["quote_end"]), budget)
         qualifier = m.qualifier
-        if qualifier == "exact" and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
+        if qualifier == "exact" and decreases_possible and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
             qualifier = "decrease"
-        region_zh, region_basis = _region_name(context, norm[max(0, m.start - 6):m.start])
+        if wider_possible:
+            region_zh, region_basis = _region_name(context, norm[max(0, m.start - 6):m.start])
+        else:
+            region_zh, region_basis = doc_region
         figures.append(Figure(
             doc=document.name,
             region_zh=region_zh,
@@ -254,7 +265,7 @@ def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_star
     if cat == "rank" and prev is not None and prev.end >= sent_start and m.start - prev.end <= 8 \
             and not _CLAUSE_BREAK.search(norm, prev.end, m.start) and figures[-1].category != "rank":
         resolved = figures[-1].period, "clause"  # 101件,居全省第二位: a rank holds when its figure holds
-    if resolved[1] != "clause":
+    if resolved[1] != "clause" and doc.periods.cue_before(m.end, min(len(norm), m.end + _CLAUSE_MAX)):
         window = min(len(norm), m.end + _CLAUSE_MAX)  # a clause is short: never scan the rest of the text
         clause_end = _CLAUSE_END.search(norm, m.end, window)
         year = doc.periods.year_after(m.end, clause_end.start() if clause_end else window)
@@ -276,12 +287,13 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         cat = categories.categorize(m.unit.family, "", metric, m.extras.get("column", ""), metric)
         return {"metric": metric, "category": cat, "shared_category": cat, "quote_start": m.start, "quote_end": m.end,
                 "clause_start": m.start, "metric_span": (m.start, m.start), "family": m.unit.family}
-    ls, le = metrics.left_metric(norm, m.start, floor)
     clause_start = metrics.clause_start(norm, m.start, floor)
+    ls, le = metrics.left_metric(norm, m.start, floor, clause_start)
     lead = norm[clause_start:m.num_start]
     after = m.end
     nxt = norm[after:after + 1]
-    number_first = bool(nxt and _FOLLOWS_NOUN.match(nxt) and nxt not in _NOT_NOUN_START)
+    # _FOLLOWS_NOUN on one character, as a comparison (once per figure)
+    number_first = bool(nxt and ("\u4e00" <= nxt <= "\u9fff" or nxt in _FOLLOWS_NOUN_MARKS) and nxt not in _NOT_NOUN_START)
     left_ok = metrics.is_substantive(norm[ls:le])
     rs, re_ = metrics.right_metric(norm, after, len(norm)) if number_first or not left_ok else (after, after)
     right_ok = metrics.is_substantive(norm[rs:re_])

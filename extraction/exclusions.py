@@ -9,10 +9,12 @@ _CFG = load("exclusions")
 _SPANS = compile_guarded("|".join(f"(?:{p})" for p in _CFG["spans"]))
 _FOLLOWED = re.compile(rf"\s?(?:多|余)?(?:{alternation(_CFG['followed_by'])})")
 _PRECEDED = re.compile(rf"(?:{alternation(_CFG['preceded_by'])})$")
+_PRECEDED_LAST = frozenset(w[-1] for w in _CFG["preceded_by"]) | {"\n"}  # $ also matches before a final \n
 _DENOM = re.compile(rf"(?:{alternation(_CFG['denominator_tails'])})")
 _FURNITURE = re.compile(rf"^[\s?]*(?:{alternation(_CFG['furniture_lines'])})")
 _TEASER = re.compile(_CFG["teaser_line_end"])
 _THRESHOLD_LEAD = re.compile(rf"(?:{alternation(_CFG['threshold_lead'])})$")
+_THRESHOLD_WORDS = tuple(_CFG["threshold_lead"])
 _LINE = re.compile(r"[^\n]*")
 # Matched per line: a multi-line `^[\s?]*` over the whole text rescans every following blank line from each
 # line start (quadratic in "\n" * 100000).
@@ -45,7 +47,17 @@ def is_date_or_duration(norm: str, num_end: int) -> bool:
 
 
 def is_bad_lead(norm: str, num_start: int) -> bool:
+    if num_start == 0 or norm[num_start - 1] not in _PRECEDED_LAST:
+        return False  # no cue word ends right before the number: no need to scan
     return bool(_PRECEDED.search(norm, max(0, num_start - 2), num_start))
+
+
+DENOMINATOR_TAILS = tuple(_CFG["denominator_tails"])
+
+
+def denominator_possible(norm: str) -> bool:
+    """Can `is_denominator` hold anywhere in the text? Once per text: most hold none of the tails."""
+    return any(w in norm for w in DENOMINATOR_TAILS)
 
 
 def is_denominator(norm: str, unit_end: int) -> bool:
@@ -53,9 +65,17 @@ def is_denominator(norm: str, unit_end: int) -> bool:
     return bool(_DENOM.match(norm, unit_end))
 
 
+def threshold_possible(norm: str) -> bool:
+    """Can `is_threshold` hold anywhere in the text (a cue word, or 超)? Once per text."""
+    return "超" in norm or any(w in norm for w in _THRESHOLD_WORDS)
+
+
 def is_threshold(norm: str, num_start: int, unit_end: int) -> bool:
     """超过1000亿元的名牌企业: an amount that defines a class of things, not a figure."""
-    lead = _CLAUSE_DELIMITER.split(norm[max(0, num_start - _THRESHOLD_WINDOW):num_start])[-1]
+    window = norm[max(0, num_start - _THRESHOLD_WINDOW):num_start]
+    if "超" not in window and not window.endswith(_THRESHOLD_WORDS):
+        return False  # the clause's lead is the window's tail: no cue in the window, none in the lead
+    lead = _CLAUSE_DELIMITER.split(window)[-1]
     if not _THRESHOLD_LEAD.search(lead) and "超" not in lead:
         return False
     tail = norm[unit_end:unit_end + 24]
@@ -65,6 +85,11 @@ def is_threshold(norm: str, num_start: int, unit_end: int) -> bool:
 
 def latin_glued(norm: str, start: int, end: int) -> bool:
     """PM2.5, Sw7, 4A级, GB18030: digits glued to Latin letters are codes, not figures."""
-    before = norm[start - 1] if start > 0 else ""
-    after = norm[end] if end < len(norm) else ""
-    return (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
+    if start > 0:
+        before = norm[start - 1]
+        if before.isascii() and before.isalpha():
+            return True
+    if end < len(norm):
+        after = norm[end]
+        return after.isascii() and after.isalpha()
+    return False

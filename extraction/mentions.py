@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 
 from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load
-from extraction.numerals import ARABIC_RE, CN_NUMBER, cn_to_number, parse_arabic, representable
-from extraction.qualifiers import RANGE_SEP, qualifier_for
-from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, inner_approx, match_unit
+from extraction.numerals import ARABIC_RE, CN_NUMBER, MAX_REPRESENTABLE, cn_to_number, parse_arabic
+from extraction.qualifiers import RANGE_SEP, after_possible, qualifier_for
+from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match_unit_approx
 
 _NUM = load("numerals")
 
 
-@dataclass
+@dataclass(slots=True)  # one per number of a text: slots make them cheaper to build and read
 class Mention:
     num_start: int          # norm offset of the (first) number
     end: int                # norm offset after unit and trailing qualifier cue
@@ -53,11 +53,17 @@ _ZERO = re.compile(rf"零({alternation(_NUM['zero_nouns'])})")
 _MAG_CLASS = re.compile(rf"(?:{alternation(_NUM['magnitude_class_verbs'])})([百千万])亿(元)?级?")
 _MAG_MORE_THAN = frozenset(_NUM["magnitude_class_more_than"])
 # the lookbehind starts a match only at a run's first numeral: linear on a long run of numerals
-_FRACTION = re.compile(r"(?<![一二两三四五六七八九十百])([一二两三四五六七八九十百]+)分之([一二两三四五六七八九十百]+)")
+_FRACTION = compile_guarded(r"(?<![一二两三四五六七八九十百])([一二两三四五六七八九十百]+)分之([一二两三四五六七八九十百]+)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _IMPLIED = re.compile(rf"(?:{alternation(IMPLIED_BY_METRIC)})\s*(?:为|达|达到|是)?\s*$")
 _SHARED_UNIT = re.compile(r"\s*[、和及]\s*(?:\d+(?:\.\d+)?\s*[、和及]\s*)*\d+(?:\.\d+)?(?=\s*[^\d\s、和及.])")
 _POSITION_UNIT = re.compile(r"\s*(位|名)")
+_TAIL_BREAK = re.compile(r"[,。;:、!?\n]")  # compiled once: split per Chinese count
+
+
+def _never(*_args) -> None:
+    """A rule that cannot match the text (its words are not in it)."""
+    return None
 
 
 def _free(mask: bytearray, s: int, e: int) -> bool:
@@ -69,7 +75,10 @@ def scan(norm: str, mask: bytearray) -> list[Mention]:
     taken = bytearray(len(norm))
 
     def add(m: Mention) -> None:
-        if not (representable(m.value) and representable(m.value_max)):
+        # representable(), inlined (once per number): a chained comparison is False for nan and ±inf too
+        v, vmax = m.value, m.value_max
+        if not (v is None or -MAX_REPRESENTABLE <= v <= MAX_REPRESENTABLE) or \
+                not (vmax is None or -MAX_REPRESENTABLE <= vmax <= MAX_REPRESENTABLE):
             return  # a number beyond a double (400 digits parse as inf) is not a figure
         out.append(m)
         taken[m.num_start:m.end] = b"\x01" * (m.end - m.num_start)
@@ -142,32 +151,43 @@ def _scan_ratios(norm, mask, taken, add):
 
 def _scan_arabic(norm, mask, taken, add):
     n = len(norm)
+    # the rules' functions and patterns as locals: this loop runs once per number of the text
+    latin_glued, is_bad_lead, is_date = exclusions.latin_glued, exclusions.is_bad_lead, exclusions.is_date_or_duration
+    is_denominator, is_threshold = exclusions.is_denominator, exclusions.is_threshold
+    mid_match, range_match, arabic_match = _MID.match, _RANGE_TAIL.match, ARABIC_RE.match
+    # rules whose words a text may not hold at all: asked once per text, not once per number
+    after = after_possible(norm)
+    if not exclusions.denominator_possible(norm):
+        is_denominator = _never
+    if not exclusions.threshold_possible(norm):
+        is_threshold = _never
+    if "多" not in norm and "余" not in norm:
+        mid_match = _never
     for m in ARABIC_RE.finditer(norm):
-        s, e = m.start(), m.end()
-        if taken[s] or mask[s] or exclusions.latin_glued(norm, s, e):
+        s, e = m.span()
+        if taken[s] or mask[s] or latin_glued(norm, s, e):
             continue
-        if exclusions.is_bad_lead(norm, s):
+        if is_bad_lead(norm, s):
             continue
         between = ""
-        mm = _MID.match(norm, e)
+        mm = mid_match(norm, e)
         pos = e
         if mm:
             between, pos = mm.group(1), mm.end()
-        if exclusions.is_date_or_duration(norm, e):
+        if is_date(norm, e):
             continue
-        unit, uend = match_unit(norm, pos)
-        approx_in_unit = inner_approx(norm, pos)
+        unit, uend, approx_in_unit = match_unit_approx(norm, pos)
         if not between and unit is not NO_UNIT:
             between = approx_in_unit
         value, value_max = parse_arabic(m.group(0)), None
         # range: N~M unit, N至M unit, 1万至60万元
-        r = _RANGE_TAIL.match(norm, uend if unit is not NO_UNIT else pos)
+        r = range_match(norm, uend if unit is not NO_UNIT else pos)
         if r and not between:
-            m2 = ARABIC_RE.match(norm, r.end())
+            m2 = arabic_match(norm, r.end())
             if m2 and not mask[m2.start()]:
                 unit2, uend2 = match_unit(norm, m2.end())
                 if unit2 is not NO_UNIT and (unit is NO_UNIT or unit.family == "count" and unit.text in ("万", "亿") or unit.text == unit2.text):
-                    if exclusions.is_date_or_duration(norm, m2.end()):
+                    if is_date(norm, m2.end()):
                         continue
                     value_max = parse_arabic(m2.group(0))
                     if unit is not NO_UNIT and unit.text in ("万", "亿") and unit2.text != unit.text:
@@ -179,8 +199,8 @@ def _scan_arabic(norm, mask, taken, add):
             shared = _SHARED_UNIT.match(norm, e)
             if shared:  # 上升3.7、0.2个百分点: the unit is written once, after the last number
                 unit, ue = match_unit(norm, shared.end())
-                if unit is not NO_UNIT and not exclusions.is_date_or_duration(norm, shared.end()):
-                    q, _ = qualifier_for(norm, s, between, e, False)
+                if unit is not NO_UNIT and not is_date(norm, shared.end()):
+                    q, _ = qualifier_for(norm, s, between, e, False, after)
                     add(Mention(s, e, value, None, unit, (ue - len(unit.text), ue), q))
                 continue
             imp = _IMPLIED.search(norm, max(0, s - 10), s)
@@ -188,20 +208,22 @@ def _scan_arabic(norm, mask, taken, add):
                 continue
             word = next(w for w in IMPLIED_BY_METRIC if imp.group(0).lstrip().startswith(w) or w in imp.group(0))
             implied = IMPLIED_BY_METRIC[word]
-            q, qend = qualifier_for(norm, s, between, e, False)
+            q, qend = qualifier_for(norm, s, between, e, False, after)
             add(Mention(s, qend, value, None, NO_UNIT, None, q, implied_unit=implied,
                         kind_hint="index" if implied == "" else ""))
             continue
-        if unit.family == "rank" and not _POSITION_UNIT.match(norm, pos):
-            continue
-        if unit.family == "rank":
+        family = unit.family
+        if family == "rank":
+            if not _POSITION_UNIT.match(norm, pos):
+                continue
             # 3位专家 counts people; 第N位 and 前进N位 were taken by the rank scan
             unit = Unit(unit.text, unit.multiplier, "count")
-        if exclusions.is_denominator(norm, uend) or exclusions.is_threshold(norm, s, uend):
+            family = "count"
+        if is_denominator(norm, uend) or is_threshold(norm, s, uend):
             continue
-        if uend < n and norm[uend] in "年" and unit.family == "count":
+        if uend < n and norm[uend] in "年" and family == "count":
             continue
-        q, qend = qualifier_for(norm, s, between, uend, value_max is not None)
+        q, qend = qualifier_for(norm, s, between, uend, value_max is not None, after)
         written = len(unit.text) + (1 if approx_in_unit else 0)
         add(Mention(s, qend, value, value_max, unit, (uend - written, uend), q))
 
@@ -235,7 +257,7 @@ def _scan_chinese(norm, mask, taken, add):
             continue
         measure = m.group(2)
         tail = norm[e:e + 8]
-        tail = re.split(r"[,。;:、!?\n]", tail)[0]
+        tail = _TAIL_BREAK.split(tail)[0]
         if measure == "次":
             if not _TIMES_VERBS.match(norm, e):
                 continue

@@ -20,6 +20,11 @@ _CLAUSE_REACH = 61  # clause_start looks back at most this many characters
 # Greedy up to the last delimiter of a window: its end is where the clause after it starts
 _THROUGH_LAST_DELIMITER = re.compile("(?s:.*)[" + "".join(re.escape(d) for d in sorted(_DELIMS)) + "]")
 _BRACKETS = re.compile(r"[()\[\]【】]+")
+# Characters a leading cut can open with, and a trailing cut can end with: a phrase that opens (ends) with
+# none of them, nor with a space, has nothing to cut there, and trim skips the pattern (it runs per figure)
+_LEAD_FIRST = frozenset(w[0] for w in _CFG["strip_leading"]) | frozenset("()[]【】")
+_BRACKET_FIRST = frozenset("()[]【】")
+_TRAIL_LAST = frozenset(w[-1] for w in _CFG["strip_trailing"])
 
 
 def clause_start(norm: str, pos: int, floor: int) -> int:
@@ -45,12 +50,16 @@ def clause_end(norm: str, pos: int, ceiling: int) -> int:
 def trim(text: str, start: int) -> tuple[int, int]:
     """Offsets (relative to text start `start`) of `text` with leading/trailing cue words removed."""
     a = 0
-    while True:  # brackets and cue words may alternate at the start: (全市为
-        m = _LEAD.match(text, a) or _BRACKETS.match(text, a)
-        if not m or m.end() == a:
-            break
-        a = m.end()
-    t = _TRAIL.search(text, a)
+    if text and (text[0] in _LEAD_FIRST or text[0].isspace()):
+        while True:  # brackets and cue words may alternate at the start: (全市为
+            m = _LEAD.match(text, a) or _BRACKETS.match(text, a)
+            if not m or m.end() == a:
+                break
+            a = m.end()
+            # past the start only brackets can follow (_LEAD is anchored at ^)
+            if a >= len(text) or text[a] not in _BRACKET_FIRST:
+                break
+    t = _TRAIL.search(text, a) if text and (text[-1] in _TRAIL_LAST or text[-1].isspace()) else None
     b = t.start() if t else len(text)
     return start + a, start + max(a, b)
 
@@ -60,8 +69,10 @@ def is_substantive(text: str) -> bool:
     return bool(_TWO_CJK.search(core)) and core not in _EMPTY and not _SCOPE_ONLY.match(core)
 
 
-def left_metric(norm: str, num_start: int, floor: int) -> tuple[int, int]:
-    cs = clause_start(norm, num_start, floor)
+def left_metric(norm: str, num_start: int, floor: int, cs: int | None = None) -> tuple[int, int]:
+    """`cs`: clause_start(norm, num_start, floor) when the caller has it already."""
+    if cs is None:
+        cs = clause_start(norm, num_start, floor)
     if cs == num_start and cs - 2 >= floor and norm[cs - 1] == "\n" and _CJK.match(norm[cs - 2]):
         cs = clause_start(norm, cs - 1, floor)  # a line wrapped between metric and number
         return trim(norm[cs:num_start - 1], cs)

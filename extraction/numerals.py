@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from extraction.lexicon_loader import compile_guarded, load
 
@@ -56,6 +57,7 @@ def _own_cn(text: str) -> float | None:
     return float(total + section + (digit or 0))
 
 
+@lru_cache(maxsize=8192)  # numerals are few (一, 两, 十二, 三百): cn2an's strict parse is the cost
 def cn_to_number(text: str) -> float | None:
     """Convert a Chinese numeral (六, 两, 十二, 一百二十) to a number, or None if it is not one."""
     if not text or any(ch not in _DIGITS and ch not in _UNITS for ch in text):

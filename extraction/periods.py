@@ -48,6 +48,9 @@ _CARRY = bool(_CFG.get("stock_cue_carries", False))
 SENTENCE_SCOPED = {"cum", "weak", "annual", "avg"}  # 'frame' and year cues govern the paragraph
 
 
+_UNSET = object()
+
+
 @dataclass(frozen=True)
 class Cue:
     pos: int
@@ -100,6 +103,15 @@ class PeriodContext:
     ranges: list[tuple[int, int, int, int]] = field(default_factory=list)  # YYYY至YYYY年 spans: start, end, years
     range_ends: list[int] = field(default_factory=list)
     marker_pos: list[int] = field(default_factory=list)  # every 分别
+    # the cues that make a target's period from anywhere in its paragraph (a target year, 今年, 年底 in a
+    # dated document), found once: resolve_target bisects to the nearest instead of walking back over
+    # every cue of a long paragraph (quadratic in a one-line text)
+    wide: list[Cue] = field(default_factory=list)
+    wide_pos: list[int] = field(default_factory=list)
+    _whole: object = None  # _whole_year()'s answer once made (_UNSET until then)
+
+    def __post_init__(self):
+        self._whole = _UNSET
 
     @property
     def doc_year(self) -> int | None:
@@ -127,7 +139,14 @@ class PeriodContext:
         ctx.ranges = [(m.start(), m.end(), int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(norm)]
         ctx.range_ends = [r[1] for r in ctx.ranges]
         ctx.marker_pos = [m.start() for m in re.finditer(re.escape(_YEAR_RANGE_MARKER), norm)]
+        ctx.wide = [c for c in cues if ctx._target_anywhere(c)]
+        ctx.wide_pos = [c.pos for c in ctx.wide]
         return ctx
+
+    def _target_anywhere(self, c: Cue) -> bool:
+        """Does the cue give a target its period wherever it sits in the paragraph (see resolve_target)?"""
+        return c.kind in ("year", "yh1") and c.role == "target" or c.kind == "yend" and bool(self.doc_year) \
+            or c.kind == "this"
 
     def year_range(self, pos: int, sent_start: int) -> tuple[int, int, int] | None:
         """(end, first year, last year) of a 'YYYY至YYYY年…分别' span before `pos` in its sentence."""
@@ -139,6 +158,11 @@ class PeriodContext:
         if j >= len(self.marker_pos) or self.marker_pos[j] + len(_YEAR_RANGE_MARKER) > pos:
             return None
         return end, first, last
+
+    def cue_before(self, pos: int, end: int) -> bool:
+        """Is there a cue at or after `pos` and before `end`? (A bisection: callers skip work when not.)"""
+        i = bisect.bisect_left(self.cue_pos, pos)
+        return i < len(self.cue_pos) and self.cue_pos[i] < end
 
     def year_after(self, pos: int, end: int) -> int | None:
         """A plain year named after `pos` and before `end` (16个品牌进入2020年度…500强: the figure's own year)."""
@@ -172,7 +196,13 @@ class PeriodContext:
         return "unknown", "default"
 
     def _whole_year(self) -> tuple[str, str] | None:
-        """全年 in a document about a year: that year; in a review published early in a year: the year before."""
+        """全年 in a document about a year: that year; in a review published early in a year: the year before.
+        A decision about the document: made once (asked for many of its figures)."""
+        if self._whole is _UNSET:
+            self._whole = self._decide_whole_year()
+        return self._whole
+
+    def _decide_whole_year(self) -> tuple[str, str] | None:
         if self.subject_year:
             return str(self.subject_year), self.doc.subject_year.basis
         if self.doc_year and self.doc.doc_month in _REVIEW_MONTHS:
@@ -184,19 +214,38 @@ class PeriodContext:
         return "clause" if c.pos >= clause_start else "sentence" if c.pos >= sent_start else "paragraph"
 
     def resolve_target(self, pos: int, para_start: int, sent_start: int, sent_end: int) -> tuple[str, str]:
-        for c in self._before(pos, para_start):
-            scope = self._scope(c, sent_start, sent_start)
-            if c.kind in ("year", "yh1") and c.role == "target":
-                return f"target:{c.year}", scope
-            if c.kind == "year" and not c.role and c.pos >= sent_start:
-                return f"target:{c.year}", scope  # 2021年,全市将新增…
-            if c.kind == "annual" and c.pos >= sent_start:
-                return "target:annual", scope
-            if c.kind == "yend" and self.doc_year:
-                return f"target:{self.doc_year}", self.doc.date.basis
-            if c.kind == "this":
-                period, basis = self._rel("this", scope)
-                return (f"target:{period}", basis) if period.isdigit() else (period, basis)
+        # the nearest cue that decides, first in the figure's sentence (every rule), then before it in the
+        # paragraph (only the cues that decide from anywhere: self.wide)
+        found = next((c for c in self._before(pos, max(sent_start, para_start)) if self._target_of(c, sent_start)), None)
+        if found is None:
+            i = bisect.bisect_left(self.wide_pos, sent_start) - 1
+            while i >= 0 and self.wide_pos[i] >= para_start:
+                if self.wide[i].end <= pos:
+                    found = self.wide[i]
+                    break
+                i -= 1
+        if found is not None:
+            return self._target_of(found, sent_start)
+        return self._target_after(pos, sent_end)
+
+    def _target_of(self, c: Cue, sent_start: int) -> tuple[str, str] | None:
+        """The target period a cue before the figure gives it, or None when it gives none."""
+        scope = self._scope(c, sent_start, sent_start)
+        if c.kind in ("year", "yh1") and c.role == "target":
+            return f"target:{c.year}", scope
+        if c.kind == "year" and not c.role and c.pos >= sent_start:
+            return f"target:{c.year}", scope  # 2021年,全市将新增…
+        if c.kind == "annual" and c.pos >= sent_start:
+            return "target:annual", scope
+        if c.kind == "yend" and self.doc_year:
+            return f"target:{self.doc_year}", self.doc.date.basis
+        if c.kind == "this":
+            period, basis = self._rel("this", scope)
+            return (f"target:{period}", basis) if period.isdigit() else (period, basis)
+        return None
+
+    def _target_after(self, pos: int, sent_end: int) -> tuple[str, str]:
+        """No cue before the figure decided: a cue after it in its sentence, its goals section, the horizon."""
         # a deadline may close the sentence (投入100万元…于年底前建成)
         for i in range(bisect.bisect_left(self.cue_pos, pos), len(self.cues)):
             c = self.cues[i]
@@ -219,7 +268,13 @@ class PeriodContext:
         """The period of an actual figure at `pos`, and its basis. Only counts and amounts (`is_stock`) can be
         running totals: a 累计 carries over to the following sentences for them, never for rates."""
         weak_seen = None
-        for c in self._before(pos, para_start):
+        cues = self.cues
+        for i in range(bisect.bisect_left(self.cue_pos, pos) - 1, -1, -1):  # self._before, inlined: once per figure
+            c = cues[i]
+            if c.pos < para_start:
+                break
+            if c.end > pos:
+                continue
             if c.kind in ("cum", "cumc", "weak") and not is_stock:
                 continue
             if c.kind in SENTENCE_SCOPED and c.pos < sent_start:

@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from extraction.lexicon_loader import compile_guarded
+
 __all__ = [
     "RegionInfo",
     "resolve_document_region",
@@ -64,6 +66,12 @@ __all__ = [
 
 LEXICON_PATH = Path(__file__).resolve().parent / "lexicon" / "regions.tsv"
 
+# compiled once (they run per document, wider_region per figure)
+_SCOPE_SUFFIX = re.compile(r"(省|市|县|区|旗|州|盟|国)$")
+_URL_SCHEME = re.compile(r"^[a-z]+://")
+_URL_TOKEN = re.compile(r"[a-z]+")
+_URL_SUFFIXED = re.compile(r"([a-z]+?)(?:xian|shi|qu|sheng|zhou|qi)")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?=年)")
 PINYIN_GLOSS = re.compile(r"\([a-zA-Z\u00C0-\u024F]+\)")
 
 # --- scoring constants -------------------------------------------------------------------
@@ -89,7 +97,8 @@ LEVEL_DEPTH = {"province": 0, "prefecture": 1, "county": 2, "district": 2}
 
 SELF_REF = re.compile(r"(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长)")
 # a self-reference that is not a benchmark (比全市低, 全市为, 居全市第一): the text speaks as that division
-OWN_REF = re.compile(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
+# guarded: a lookbehind opens it, and re would try it at every position of the body
+OWN_REF = compile_guarded(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
 VENUE_BEFORE = ("在", "赴", "于")
 VENUE_AFTER = re.compile(r"^.{0,6}?(?:召开|举办|举行|开幕|闭幕)")
 # a place that opens a company's name (浏阳市某花炮有限公司) is its address, not what the text is about
@@ -379,7 +388,7 @@ def wider_region(doc_region: RegionInfo, scope_word: str) -> RegionInfo | None:
     if doc_region is None or not scope_word:
         return None
     word = normalize_text(scope_word).strip()
-    m = re.search(r"(省|市|县|区|旗|州|盟|国)$", word)
+    m = _SCOPE_SUFFIX.search(word)
     if not m:
         return None
     kind = m.group(1)
@@ -436,12 +445,12 @@ def _url_groups(url: str) -> dict[str, list[str]]:
     if not url:
         return found
     u = url.lower()
-    u = re.sub(r"^[a-z]+://", "", u)
-    for tok in re.findall(r"[a-z]+", u):
+    u = _URL_SCHEME.sub("", u)
+    for tok in _URL_TOKEN.findall(u):
         if tok in _URL_STOP:
             continue
         keys = {tok}
-        m = re.fullmatch(r"([a-z]+?)(?:xian|shi|qu|sheng|zhou|qi)", tok)
+        m = _URL_SUFFIXED.fullmatch(tok)
         if m:
             keys.add(m.group(1))  # cangnanxian -> cangnan
         for key in keys:
@@ -463,7 +472,7 @@ def _url_fallback(url_hits: dict[str, list[str]]) -> RegionInfo | None:
 
 
 def _years(text: str) -> list[int]:
-    return [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?=年)", text)]
+    return [int(y) for y in _YEAR.findall(text)]
 
 
 # The region of a document that names no division but speaks of the country (我国, 全国).

@@ -42,12 +42,25 @@ def _unit(text: str, multiplier: float, family: str) -> Unit:
 
 def match_unit(norm: str, pos: int) -> tuple[Unit, int]:
     """The unit starting at `pos` (after optional spaces), and its end; NO_UNIT if none."""
+    return match_unit_approx(norm, pos)[:2]
+
+
+def match_unit_approx(norm: str, pos: int) -> tuple[Unit, int, str]:
+    """`match_unit(norm, pos)` and `inner_approx(norm, pos)` from one match of the unit pattern (the number
+    scan wants both for every number)."""
     p = pos
     while p < len(norm) and norm[p] == " " and p - pos < 2:
         p += 1
     m = UNIT_RE.match(norm, p)
     if not m:
-        return NO_UNIT, pos
+        return NO_UNIT, pos, ""
+    # inner_approx matches at pos itself: after a space there is no unit there
+    approx_in = (m.group("approx") or m.group("bare_approx") or "") if p == pos else ""
+    unit, end = _unit_of(norm, m, pos)
+    return unit, end, approx_in
+
+
+def _unit_of(norm: str, m: re.Match, pos: int) -> tuple[Unit, int]:
     prefix, approx, base, bare = m.group("prefix", "approx", "base", "bare")
     if bare:
         return _unit(bare, float(PREFIXES[bare]), "count"), m.end("bare")
@@ -89,6 +102,7 @@ def canonical(value: float | None, unit: Unit) -> float | None:
     if value is None:
         return None
     # 15 significant digits drop binary noise (632.8 × 1e8 = 63279999999.99999) and keep every written digit.
-    if unit.family == "permille":
-        return float(f"{value / 10:.15g}")
-    return float(f"{value * unit.multiplier:.15g}")
+    x = value / 10 if unit.family == "permille" else value * unit.multiplier
+    if x.is_integer() and -1e15 < x < 1e15:
+        return x  # a whole number of at most 15 digits: the rounding below would give it back unchanged
+    return float(f"{x:.15g}")

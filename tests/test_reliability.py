@@ -211,6 +211,14 @@ def _raw_doc(file: str, text):
     return RawDocument(file, f"sha-{file}", 1, "utf_8", text)
 
 
+def _one_line(file: str = "s02.txt") -> str:
+    """A real document of raw/ (a county's statistical bulletin, the densest in figures) with its line breaks
+    removed: repeated, issue 15's "2 MB line" (bench/measure.py one_line_text times the same input)."""
+    return (ROOT / "raw" / file).read_text(encoding="utf-8").replace("\r", "").replace("\n", "")
+
+
+ONE_LINE_CHARS = 2_000_000 // 3
+
 PATHOLOGICAL = [  # the inputs of issue 15
     ("ones_100k", "1" * 100_000),
     ("one_line_2mb", ("海门市2020年上半年完成地区生产总值410亿元,同比增长8.8%," * 50_000)[:2_000_000 // 3]),
@@ -223,6 +231,8 @@ PATHOLOGICAL = [  # the inputs of issue 15
     ("goal_list_20k", "1.到2020年,合格率达到95%。\n" * 20_000),
     ("year_spans_20k", "2015至2017年占比分别达到3.5%" * 20_000),
     ("spaces_10k", " " * 10_000),
+    # a real document as one line of ~666,000 characters: cue look-ups once walked the whole paragraph (= text)
+    ("real_one_line_2mb", (_one_line() * (ONE_LINE_CHARS // len(_one_line()) + 1))[:ONE_LINE_CHARS]),
 ]
 BUDGET_S = 2.0
 
@@ -239,6 +249,24 @@ def test_a_pathological_input_extracts_within_the_budget_or_is_rejected_by_it(na
     for _, _, reason in batch.failures:
         assert reason == f"extraction took over the {BUDGET_S:g}s budget (QCITY_DOC_SECONDS); not loaded"
     assert all(abs(r["value"]) < float("inf") for r in batch.rows)
+
+
+def test_a_real_document_as_one_2mb_line_gives_its_figures_once_per_copy():
+    """No budget and no clock: the whole line is read (every copy of the document gives the same figures as the
+    document alone), which a rule that rescans the paragraph, here the whole text, for each figure would not
+    finish in a test's time. Its CPU time is bench/results.md's ("One 2 MB line")."""
+    from extraction.engine import extract_figures
+    from extraction.models import Document
+
+    one = _one_line()
+    copies = ONE_LINE_CHARS // len(one)
+
+    def read(doc):
+        return [(f.value, f.value_max, f.unit_zh, f.category, f.qualifier) for f in extract_figures(doc)]
+
+    single = read(Document("s02.txt", one))
+    assert len(single) > 40
+    assert read(Document("one_line.txt", one * copies)) == single * copies
 
 
 def test_the_budget_holds_in_worker_processes_too():

@@ -6,12 +6,13 @@ import re
 
 import pytest
 
-from extraction import categories, exclusions, metrics, normalize, numerals, periods, qualifiers, tables, units
+from extraction import categories, exclusions, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
 from extraction.lexicon_loader import compile_guarded
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
 _ALPHABET = list("0123456789.,:;%‰()[]|\n 年月日号个家项元万亿全市省今去上半累计截至目前增长下降约超过以上左右的和、。,") + \
-    ["比上年", "2015", "2020年", "1-6月", "同比增长", "个百分点", "《标题》", "〔2012〕54号", "...", "上一篇", "质(zhì)"]
+    ["比上年", "2015", "2020年", "1-6月", "同比增长", "个百分点", "《标题》", "〔2012〕54号", "...", "上一篇", "质(zhì)",
+     "我市", "全县", "分之", "三", "一百", "第", "编号", "每", "余", "多", "以下", "不少于", "压减", "县市中", "年产值", "【"]
 
 
 def _random_texts(seed: int, count: int, max_pieces: int = 40) -> list[str]:
@@ -21,7 +22,7 @@ def _random_texts(seed: int, count: int, max_pieces: int = 40) -> list[str]:
 
 @pytest.mark.parametrize("guarded", [
     periods._CUE_RE, periods._YEAR_RANGE, exclusions._SPANS, numerals.ARABIC_RE, metrics._TRAIL,
-    normalize._DELETE,
+    normalize._DELETE, regions.OWN_REF, mentions._FRACTION,
 ])
 def test_guarded_patterns_find_what_the_plain_pattern_finds(guarded):
     # compile_guarded writes (?=[first characters])(?:pattern); the class escapes its parentheses
@@ -124,3 +125,140 @@ def test_category_prefilter_keeps_rule_order():
     assert categories.categorize("count", "", "国家标准", "", "") == "standard_count"
     assert categories.categorize("count", "", "企业", "", "获得认证的企业") == "certification_count"
     assert categories.categorize("money", "", "企业", "", "") == "amount_other"
+
+
+# ---- the fast paths of issue 16 item 5: each against the plain form it stands in front of ----------------
+
+def _trim_reference(text: str, start: int) -> tuple[int, int]:
+    a = 0
+    while True:
+        m = metrics._LEAD.match(text, a) or metrics._BRACKETS.match(text, a)
+        if not m or m.end() == a:
+            break
+        a = m.end()
+    t = metrics._TRAIL.search(text, a)
+    b = t.start() if t else len(text)
+    return start + a, start + max(a, b)
+
+
+def test_trim_fast_paths_equal_the_plain_scan():
+    for text in _random_texts(5, 3000, max_pieces=12) + ["(全市为", "((全市)共", "为", " ", "全市 ", "【其中】达到了\n"]:
+        assert metrics.trim(text, 7) == _trim_reference(text, 7), text
+
+
+def test_end_anchored_prefilters_equal_the_plain_search():
+    for text in _random_texts(6, 3000, max_pieces=10):
+        assert categories.is_growth(text) == bool(categories._GROWTH.search(text)), text
+        for pos in range(len(text) + 1):
+            assert exclusions.is_bad_lead(text, pos) == bool(exclusions._PRECEDED.search(text, max(0, pos - 2), pos)), (text, pos)
+
+
+def _threshold_reference(norm: str, num_start: int, unit_end: int) -> bool:
+    lead = exclusions._CLAUSE_DELIMITER.split(norm[max(0, num_start - exclusions._THRESHOLD_WINDOW):num_start])[-1]
+    if not exclusions._THRESHOLD_LEAD.search(lead) and "超" not in lead:
+        return False
+    return bool(exclusions._THRESHOLD_TAIL.match(norm[unit_end:unit_end + 24]))
+
+
+def _qualifier_reference(norm, num_start, between, tail_pos, is_range):
+    lead = norm[max(0, num_start - 6):num_start]
+    before = next((q for q, rx in qualifiers._BEFORE if rx.search(lead)), None) if qualifiers._ANY_BEFORE.search(lead) else None
+    after_q, after_end = None, tail_pos
+    for q, rx in qualifiers._AFTER:
+        m = rx.match(norm, tail_pos)
+        if m:
+            after_q, after_end = q, m.end()
+            break
+    if before == "decrease":
+        return "decrease", after_end
+    if is_range:
+        return "range", after_end
+    if between in qualifiers.BETWEEN:
+        return qualifiers.BETWEEN[between], after_end
+    return (before or after_q or "exact"), after_end
+
+
+def test_per_number_rules_equal_their_plain_forms():
+    for text in _random_texts(7, 1500, max_pieces=16):
+        after = qualifiers.after_possible(text)
+        denominators = exclusions.denominator_possible(text)
+        for pos in range(len(text) + 1):
+            for end in (pos, min(len(text), pos + 2)):
+                assert exclusions.is_threshold(text, pos, end) == _threshold_reference(text, pos, end), (text, pos)
+                for between, is_range in (("", False), ("多", False), ("", True)):
+                    assert qualifiers.qualifier_for(text, pos, between, end, is_range, after) == \
+                        _qualifier_reference(text, pos, between, end, is_range), (text, pos, end)
+            assert (exclusions.is_denominator(text, pos) and not denominators) is False
+            assert (exclusions.is_threshold(text, pos, pos) and not exclusions.threshold_possible(text)) is False
+            assert units.match_unit_approx(text, pos) == (*units.match_unit(text, pos), units.inner_approx(text, pos))
+
+
+def test_the_cue_nearest_the_end_is_the_last_match():
+    for rules, _ in (categories._MONEY, categories._COUNT):
+        for text in _random_texts(8, 500) + ["品牌示范区", "标准化试点示范区", "名牌产品名牌"]:
+            for _cat, rx, _firsts in rules:
+                plain = max(((x.end(), x.end() - x.start()) for x in rx.finditer(text)), default=None)
+                last = None
+                for last in rx.finditer(text):
+                    pass
+                assert plain == ((last.end(), last.end() - last.start()) if last else None), text
+
+
+def test_chinese_numerals_are_cached_with_the_same_values():
+    for text in ["一", "两", "十二", "一百二十", "三千零五", "零", "两万", "x", ""]:
+        first, again = numerals.cn_to_number(text), numerals.cn_to_number(text)
+        assert first == again
+    assert numerals.cn_to_number("一百二十") == 120.0 and numerals.cn_to_number("x") is None
+
+
+def _resolve_target_reference(pc, pos, para_start, sent_start, sent_end):
+    """The walk over every cue of the paragraph that resolve_target replaced (quadratic on one long line)."""
+    for c in pc._before(pos, para_start):
+        found = pc._target_of(c, sent_start)
+        if found:
+            return found
+    return pc._target_after(pos, sent_end)
+
+
+def test_resolve_target_equals_the_walk_over_the_paragraph():
+    from extraction.context import Decision, DocumentContext
+
+    rng = random.Random(9)
+    texts = _random_texts(10, 300, max_pieces=60) + ["到2020年,今年将新增10家。2021年目标100个,年底前完成。" * 3]
+    for text in texts:
+        for dated in (None, (2020, 5)):
+            doc = DocumentContext(date=Decision(dated, "dateline") if dated else Decision(None))
+            pc = periods.PeriodContext.build(text, doc, periods.find_cues(text))
+            for pos in range(0, len(text) + 1, 2):
+                para_start = rng.randint(0, pos)
+                sent_start = rng.randint(para_start, pos)
+                sent_end = rng.randint(pos, len(text))
+                assert pc.resolve_target(pos, para_start, sent_start, sent_end) == \
+                    _resolve_target_reference(pc, pos, para_start, sent_start, sent_end), (text, pos)
+
+
+def test_canonical_whole_numbers_skip_the_rounding_but_equal_it():
+    rng = random.Random(11)
+    values = [0.0, -0.0, 1.0, 5.0, 410.0, 632.8, 1e14, 999999999999999.0, 1e15, 1e16, 2.5e20, 1e300, -3.0, 0.1]
+    values += [float(rng.randint(0, 10 ** rng.randint(1, 18))) for _ in range(2000)]
+    values += [round(rng.uniform(0, 1e6), rng.randint(0, 6)) for _ in range(2000)]
+    for unit in (units.NO_UNIT, units.Unit("万元", 1e4, "money"), units.Unit("亿元", 1e8, "money"),
+                 units.Unit("万亿元", 1e12, "money"), units.Unit("‰", 1.0, "permille")):
+        for v in values:
+            x = v / 10 if unit.family == "permille" else v * unit.multiplier
+            got, plain = units.canonical(v, unit), float(f"{x:.15g}")
+            assert got == plain and str(got) == str(plain), (v, unit)
+
+
+def test_the_noun_after_a_number_is_the_class_the_engine_names():
+    from extraction import engine
+
+    for code in list(range(0x3000, 0xA000)) + [ord(c) for c in "\"“”'a1,。"]:
+        ch = chr(code)
+        assert bool(engine._FOLLOWS_NOUN.match(ch)) == ("\u4e00" <= ch <= "\u9fff" or ch in engine._FOLLOWS_NOUN_MARKS)
+
+
+def test_the_inlined_range_check_is_representable():
+    m = numerals.MAX_REPRESENTABLE
+    for v in [0.0, -0.0, 1.0, m, -m, m * 1.0000001, -m * 1.0000001, float("inf"), float("-inf"), float("nan"), 1e308]:
+        assert numerals.representable(v) == (-m <= v <= m), v
