@@ -123,7 +123,7 @@ def test_utf16_with_a_bom_loads_and_a_gb18030_manifest_applies(mixed_load):
 
 def test_check_lists_open_quarantine_and_rejects_and_exits_1(mixed_load, tmp_path):
     _, raw, db = mixed_load
-    run = qcity("check", "--db", str(db), "--raw", str(raw), "--docs", str(tmp_path / "docs"))
+    run = qcity("check", "--db", str(db), "--docs", str(tmp_path / "docs"))
     assert run.returncode == 1, run.stdout + run.stderr
     assert "QUARANTINED [ERROR] gdp_total_yearly_within_1e8_3e14_yuan: huge_gdp.txt: 「如皋市2020年地区生产总值9999999亿元」" \
         in run.stdout

@@ -56,9 +56,9 @@ def distinct_colours(png: Path) -> tuple[tuple[int, int], int]:
 @pytest.fixture(scope="module")
 def report(seed_load, tmp_path_factory):
     """`qcity report` over the seed warehouse: (index.html path, CLI output, db path)."""
-    _, db_path, raw_dir = seed_load
+    _, db_path, _ = seed_load
     out = tmp_path_factory.mktemp("report")
-    done = qcity("report", "--db", str(db_path), "--raw", str(raw_dir), "--out", str(out))
+    done = qcity("report", "--db", str(db_path), "--out", str(out))
     assert done.returncode == 0, done.stderr
     return out / "index.html", done.stdout, db_path
 

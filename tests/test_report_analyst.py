@@ -69,9 +69,9 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 @pytest.fixture(scope="module")
 def page(seed_load, tmp_path_factory):
     """`qcity report` over the seed warehouse: (index.html, db path)."""
-    _, db_path, raw_dir = seed_load
+    _, db_path, _ = seed_load
     out = tmp_path_factory.mktemp("analyst-report")
-    done = qcity("report", "--db", str(db_path), "--raw", str(raw_dir), "--out", str(out))
+    done = qcity("report", "--db", str(db_path), "--out", str(out))
     assert done.returncode == 0, done.stderr
     return out / "index.html", db_path
 
@@ -294,7 +294,7 @@ def test_load_into_another_warehouse_writes_beside_it(tmp_path):
     assert [_stamp(p) for p in defaults] == before
     # `qcity check` builds that warehouse's Data Docs beside it too
     shutil.rmtree(tmp_path / "other_data_docs")
-    done = subprocess.run([*QCITY, "check", "--db", str(db), "--raw", str(raw)], capture_output=True, text=True,
+    done = subprocess.run([*QCITY, "check", "--db", str(db)], capture_output=True, text=True,
                           cwd=ROOT, timeout=300, env=env)
     assert f"Data Docs: {tmp_path / 'other_data_docs' / 'index.html'}" in done.stdout, done.stdout + done.stderr
     assert (tmp_path / "other_data_docs" / "index.html").is_file()
