@@ -23,7 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Iterator
 
-from extraction.models import Document, Figure
+from extraction.models import Document, Figure, period_parts
 from extraction.sentences import Sentences
 from extraction.sources import RawDocument
 
@@ -228,7 +228,9 @@ def _extract_sequential(raw_docs: Iterable[RawDocument], on_document: Callable[[
             sentences = Sentences.of(raw.text) if figures else None
             for fig in figures:
                 row = fig.as_row()
-                row.update(doc_id=raw.doc_id, file=raw.file, sentence=sentences.around(fig.char_start, fig.char_end))
+                year, grain = period_parts(fig.period)
+                row.update(doc_id=raw.doc_id, file=raw.file, sentence=sentences.around(fig.char_start, fig.char_end),
+                           year=year, period_grain=grain)
                 batch.rows.append(row)
         if on_document:
             on_document(raw.file)

@@ -17,6 +17,27 @@ PERIOD_WORDS = (
 )
 PERIOD_PATTERN = r"^(\d{4}|\d{4}H1|target:\d{4}|cumulative|annual|unknown|relative:this_year|relative:last_year|relative:this_year_H1|target:unknown|target:annual)$"
 
+# The grain of each period form, and where its year is: the one reading of the period vocabulary, beside it.
+PERIOD_GRAINS = {"cumulative": "cumulative", "annual": "annual", "target:annual": "annual", "unknown": "unknown",
+                 "target:unknown": "unknown", "relative:this_year": "relative", "relative:last_year": "relative",
+                 "relative:this_year_H1": "relative"}
+
+
+def period_parts(period: str | None) -> tuple[int | None, str]:
+    """(the calendar year the period names, its grain) of a spec period: 2020 → (2020, year); 2020H1 →
+    (2020, half_year); target:2025 → (2025, target_year); a word → (None, its grain); anything else →
+    (None, unknown). The warehouse stores both beside the period, so no later stage reads the string again."""
+    if not period:
+        return None, "unknown"
+    if len(period) == 4 and period.isdigit():
+        return int(period), "year"
+    if len(period) == 6 and period[:4].isdigit() and period.endswith("H1"):
+        return int(period[:4]), "half_year"
+    if period.startswith("target:") and len(period) == 11 and period[7:].isdigit():
+        return int(period[7:]), "target_year"
+    return None, PERIOD_GRAINS.get(period, "unknown")
+
+
 # Column order of the extraction contract (`qcity extract`): the spec's columns, then offsets.
 SPEC_COLUMNS = (
     "doc", "region_zh", "period", "metric_zh", "category", "value", "value_max", "unit_zh",

@@ -6,7 +6,7 @@ import hashlib
 import polars as pl
 
 from warehouse.distinct import map_distinct
-from extraction.models import BASIS_COLUMNS
+from extraction.models import BASIS_COLUMNS, period_parts
 from warehouse.metrics import apply_context_rules, metric_id_for, metric_key_for
 from warehouse.units import canonical_unit, multiplier
 
@@ -16,7 +16,7 @@ FIGURE_SCHEMA: dict[str, pl.DataType] = {
     "unit_zh": pl.String, "value_canonical": pl.Float64, "qualifier": pl.String, "kind": pl.String,
     "quote": pl.String, "char_start": pl.Int64, "char_end": pl.Int64,
     **{basis: pl.String for basis in BASIS_COLUMNS},
-    "sentence": pl.String,
+    "sentence": pl.String, "year": pl.Int32, "period_grain": pl.String,
 }
 
 CLEAN_COLUMNS = [
@@ -37,25 +37,6 @@ def figure_id(doc_id: str, char_start: int, char_end: int, value: float, categor
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def _period_parts() -> list[pl.Expr]:
-    period = pl.col("period")
-    year = (
-        pl.when(period.str.contains(r"^\d{4}(H1)?$")).then(period.str.slice(0, 4))
-        .when(period.str.contains(r"^target:\d{4}$")).then(period.str.slice(7, 4))
-        .otherwise(None)
-        .cast(pl.Int32)
-    )
-    grain = (
-        pl.when(period.str.contains(r"^\d{4}$")).then(pl.lit("year"))
-        .when(period.str.contains(r"^\d{4}H1$")).then(pl.lit("half_year"))
-        .when(period.str.contains(r"^target:\d{4}$")).then(pl.lit("target_year"))
-        .when(period.str.starts_with("relative:")).then(pl.lit("relative"))
-        .when(period.is_in(["cumulative", "annual", "target:annual"])).then(period.str.replace("target:", ""))
-        .otherwise(pl.lit("unknown"))
-    )
-    return [year.alias("year"), grain.alias("period_grain")]
-
-
 def clean_figures(raw: pl.DataFrame) -> pl.DataFrame:
     """Types, trimmed strings, canonical units, metric ids, stable ids; one row per figure_id."""
     if raw.is_empty():
@@ -74,9 +55,14 @@ def clean_figures(raw: pl.DataFrame) -> pl.DataFrame:
             lambda s: figure_id(s["doc_id"], s["char_start"], s["char_end"], s["value"], s["category"]),
             return_dtype=pl.String,
         ).alias("figure_id"),
-        *_period_parts(),
     )
-    df = df.with_columns((pl.col("value_max") * pl.col("_mult")).alias("value_max_canonical"))
+    # the extractor stages each figure's year and grain (extraction/batch.py); rows read from a CSV have none
+    df = df.with_columns([pl.lit(None, FIGURE_SCHEMA[c]).alias(c) for c in ("year", "period_grain") if c not in df.columns])
+    df = map_distinct(df, ["period"], lambda period: period_parts(period)[0], "_year", pl.Int32)
+    df = map_distinct(df, ["period"], lambda period: period_parts(period)[1], "_grain", pl.String)
+    df = df.with_columns(pl.coalesce("year", "_year").alias("year"),
+                         pl.coalesce("period_grain", "_grain").alias("period_grain"))
+    df = df.with_columns((pl.col("value_max") * pl.col("_mult")).alias("value_max_canonical")).drop("_year", "_grain")
     df = df.unique(subset=["figure_id"], keep="first", maintain_order=True)
     return apply_context_rules(df).select(CLEAN_COLUMNS)
 

@@ -82,7 +82,9 @@ CREATE TABLE IF NOT EXISTS staging.stg_figure (
     period_basis  VARCHAR,
     region_basis  VARCHAR,
     kind_basis    VARCHAR,
-    sentence      VARCHAR
+    sentence      VARCHAR,
+    year          INTEGER,                   -- the calendar year the period names (extraction.models.period_parts)
+    period_grain  VARCHAR                    -- year / half_year / target_year / cumulative / annual / relative / unknown
 );
 
 -- The whole sentence (or table row) each figure sits in, beside its quote (issue 17).
