@@ -47,6 +47,8 @@ class RejectedDocument:
     doc_id: str
     size: int
     reason: str
+    # of a file whose bytes were read and could not be decoded: the same signature later, the same verdict
+    signature: tuple[int, int, int, int] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -106,6 +108,7 @@ class KnownFile:
     signature: tuple[int, int, int, int]
     doc_id: str
     encoding: str
+    rejected: str | None = None   # the reason, for a file whose bytes could not be decoded
 
 
 def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES,
@@ -125,6 +128,8 @@ def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYT
     if size > max_bytes:
         return RejectedDocument(name, "", size, f"file is {size} bytes, over the {max_bytes}-byte limit")
     if known is not None and known.signature == signature:
+        if known.rejected is not None:
+            return RejectedDocument(name, known.doc_id, size, known.rejected, signature)
         return RawDocument(name, known.doc_id, size, known.encoding, "", signature=signature, reused=True)
     with open(path, "rb") as handle:
         data = handle.read()
@@ -132,7 +137,7 @@ def read_raw_document(raw_dir: Path, name: str, max_bytes: int = DEFAULT_MAX_BYT
     try:
         decoded = decode_document(data)
     except UndecodableDocument as exc:
-        return RejectedDocument(name, doc_id, size, str(exc))
+        return RejectedDocument(name, doc_id, size, str(exc), signature)
     return RawDocument(name, doc_id, size, decoded.encoding, decoded.text, signature=signature)
 
 

@@ -38,12 +38,13 @@ def test_each_raw_file_is_opened_once_per_load_and_unchanged_files_not_at_all(tm
     raw = copy_raw(tmp_path / "raw").resolve()
     db = tmp_path / "q.duckdb"
     documents = sorted(p.name for p in raw.iterdir() if p.suffix == ".txt")
+    (raw / "scan.bin").write_bytes(bytes(range(256)) * 10)   # rejected: its bytes are no text
 
     first = _load_counting_opens(raw, db)
     assert first["success"] and first["checks"] > 0
-    assert first["opens"] == {**{name: 1 for name in documents}, "manifest.csv": 1}
+    assert first["opens"] == {**{name: 1 for name in documents}, "scan.bin": 1, "manifest.csv": 1}
 
-    again = _load_counting_opens(raw, db)
+    again = _load_counting_opens(raw, db)   # the rejected file too keeps its verdict without being read
     assert again["success"] and again["opens"] == {"manifest.csv": 1}
     assert again["checks"] == 0   # nothing to load: no stage after figures ran
 
@@ -52,6 +53,7 @@ def test_each_raw_file_is_opened_once_per_load_and_unchanged_files_not_at_all(tm
         handle.write("\n2021年，全市地区生产总值增长6.5%。\n")
     third = _load_counting_opens(raw, db)
     assert third["success"] and third["opens"] == {changed: 1, "manifest.csv": 1}
+    assert not third["opens"].get("scan.bin")
 
     con = duckdb.connect(str(db), read_only=True)
     try:

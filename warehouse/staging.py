@@ -57,7 +57,12 @@ def known_files(con: duckdb.DuckDBPyConnection, extractor_version: str) -> dict[
     by this version of the extractor: a changed decoder reads every file again)."""
     rows = con.execute("SELECT file, size_bytes, mtime_ns, ctime_ns, inode, doc_id, encoding FROM staging.stg_document"
                        " WHERE decoded_by = ?", [extractor_version]).fetchall()
-    return {f: KnownFile((size, m, c, i), doc_id, enc) for f, size, m, c, i, doc_id, enc in rows}
+    known = {f: KnownFile((size, m, c, i), doc_id, enc) for f, size, m, c, i, doc_id, enc in rows}
+    for f, size, m, c, i, doc_id, reason in con.execute(
+            "SELECT file, size_bytes, mtime_ns, ctime_ns, inode, doc_id, reason FROM staging.stg_rejected"
+            " WHERE decoded_by = ? AND inode IS NOT NULL", [extractor_version]).fetchall():
+        known[f] = KnownFile((size, m, c, i), doc_id, "", rejected=reason)
+    return known
 
 
 @dataclass
@@ -93,9 +98,14 @@ def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str, extra
                "ctime_ns": pl.Int64, "inode": pl.Int64})
     texts = pl.DataFrame({"file": [d.file for d in read], "text": [d.text for d in read]},
                          schema={"file": pl.String, "text": pl.String})
+    signed = [r.signature or (None, None, None, None) for r in scan.rejected]
     rejected = pl.DataFrame({"file": [r.file for r in scan.rejected], "doc_id": [r.doc_id for r in scan.rejected],
-                             "size_bytes": [r.size for r in scan.rejected], "reason": [r.reason for r in scan.rejected]},
-                            schema={"file": pl.String, "doc_id": pl.String, "size_bytes": pl.Int64, "reason": pl.String})
+                             "size_bytes": [r.size for r in scan.rejected], "reason": [r.reason for r in scan.rejected],
+                             "mtime_ns": [s[1] for s in signed], "ctime_ns": [s[2] for s in signed],
+                             "inode": [s[3] for s in signed],
+                             "decoded_by": [extractor_version if r.signature else None for r in scan.rejected]},
+                            schema={"file": pl.String, "doc_id": pl.String, "size_bytes": pl.Int64, "reason": pl.String,
+                                    "mtime_ns": pl.Int64, "ctime_ns": pl.Int64, "inode": pl.Int64, "decoded_by": pl.String})
     problems = pl.DataFrame({"line": [p.line for p in scan.manifest_problems], "file": [p.file for p in scan.manifest_problems],
                              "reason": [p.reason for p in scan.manifest_problems]},
                             schema={"line": pl.Int32, "file": pl.String, "reason": pl.String})
@@ -138,8 +148,11 @@ def scan_is_staged(con: duckdb.DuckDBPyConnection, scan: RawScan) -> bool:
     staged = staged_scan(con)
     def documents(s: RawScan) -> set:
         return {(d.file, d.doc_id, d.metadata_fingerprint) for d in s.documents}
+
+    def rejects(s: RawScan) -> set:
+        return {(r.file, r.doc_id, r.size, r.reason) for r in s.rejected}
     return (documents(staged) == documents(scan)
-            and sorted(staged.rejected, key=repr) == sorted(scan.rejected, key=repr)
+            and rejects(staged) == rejects(scan)
             and sorted(staged.manifest_problems, key=repr) == sorted(scan.manifest_problems, key=repr))
 
 
@@ -151,8 +164,10 @@ def staged_scan(con: duckdb.DuckDBPyConnection) -> RawScan:
                       mtime_ns, ctime_ns, inode FROM staging.stg_document ORDER BY file""").fetchall():
         scan.documents.append(RawDocument(file, doc_id, size, encoding, "", url, title, published, region, year,
                                           signature=(size, m, c, i), reused=True))
-    scan.rejected = [RejectedDocument(*row) for row in con.execute(
-        "SELECT file, doc_id, size_bytes, reason FROM staging.stg_rejected ORDER BY file").fetchall()]
+    scan.rejected = [RejectedDocument(file, doc_id, size, reason, (size, m, c, i) if i is not None else None)
+                     for file, doc_id, size, reason, m, c, i in con.execute(
+                         "SELECT file, doc_id, size_bytes, reason, mtime_ns, ctime_ns, inode FROM staging.stg_rejected"
+                         " ORDER BY file").fetchall()]
     scan.manifest_problems = [ManifestProblem(*row) for row in con.execute(
         "SELECT line, file, reason FROM staging.stg_manifest_problem ORDER BY line, file").fetchall()]
     return scan

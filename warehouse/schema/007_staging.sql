@@ -41,7 +41,12 @@ CREATE TABLE IF NOT EXISTS staging.stg_rejected (
     file       VARCHAR NOT NULL,
     doc_id     VARCHAR NOT NULL,             -- '' when the bytes were never read
     size_bytes BIGINT NOT NULL,
-    reason     VARCHAR NOT NULL
+    reason     VARCHAR NOT NULL,
+    -- an undecodable file's stat signature and the decoder that refused it: unchanged, it is not read again
+    mtime_ns   BIGINT,
+    ctime_ns   BIGINT,
+    inode      BIGINT,
+    decoded_by VARCHAR
 );
 
 -- raw_documents: problems of raw/manifest.csv (line 0: the manifest as a whole).
