@@ -26,6 +26,16 @@ def _missing(column: str, frame: pl.DataFrame) -> pl.Expr:
     return col.is_null()
 
 
+def _within(value: pl.Expr, low, high) -> pl.Expr:
+    """value ≥ low and ≤ high, where each bound is given (None: unbounded)."""
+    inside = pl.lit(True)
+    if low is not None:
+        inside = inside & (value >= low)
+    if high is not None:
+        inside = inside & (value <= high)
+    return inside
+
+
 def condition_expr(condition: str) -> pl.Expr:
     """The Polars form of a rule's row_condition (only the forms the suites use; anything else raises)."""
     expr = pl.lit(True)
@@ -43,12 +53,7 @@ def failing_expr(rule: Rule, frame: pl.DataFrame) -> pl.Expr:
     kw = rule.kwargs
     kind = rule.expectation_type
     if kind == "ExpectColumnValuesToBeBetween":
-        col = pl.col(kw["column"])
-        inside = pl.lit(True)
-        if kw.get("min_value") is not None:
-            inside = inside & (col >= kw["min_value"])
-        if kw.get("max_value") is not None:
-            inside = inside & (col <= kw["max_value"])
+        inside = _within(pl.col(kw["column"]), kw.get("min_value"), kw.get("max_value"))
         fails = ~_missing(kw["column"], frame) & ~inside
     elif kind == "ExpectColumnValuesToNotBeNull":
         fails = _missing(kw["column"], frame)
@@ -57,12 +62,7 @@ def failing_expr(rule: Rule, frame: pl.DataFrame) -> pl.Expr:
     elif kind == "ExpectColumnValuesToMatchRegex":
         fails = ~_missing(kw["column"], frame) & ~pl.col(kw["column"]).cast(pl.String).str.contains(kw["regex"])
     elif kind == "ExpectColumnValueLengthsToBeBetween":
-        length = pl.col(kw["column"]).str.len_chars()
-        inside = pl.lit(True)
-        if kw.get("min_value") is not None:
-            inside = inside & (length >= kw["min_value"])
-        if kw.get("max_value") is not None:
-            inside = inside & (length <= kw["max_value"])
+        inside = _within(pl.col(kw["column"]).str.len_chars(), kw.get("min_value"), kw.get("max_value"))
         fails = ~_missing(kw["column"], frame) & ~inside
     elif kind in ("ExpectColumnPairValuesAToBeGreaterThanB", "ExpectColumnPairValuesToBeEqual"):
         a, b = kw["column_A"], kw["column_B"]

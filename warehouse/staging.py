@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -48,6 +50,26 @@ def require_stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str) -> No
         raise StagingMismatch(
             f"staging of {stage} was written by {by}, not by this run ({run_id}): a stage reads the output of "
             f"the stage before it in the same run, so materialize {stage} together with what follows it")
+
+
+@contextmanager
+def stage_transaction(con: duckdb.DuckDBPyConnection, stage: str, run_id: str, frames: dict[str, pl.DataFrame],
+                      source_signature: tuple | None = None) -> Iterator[None]:
+    """One stage's write: `frames` registered under their names, the caller's statements, the stage stamped
+    with its run, all in one transaction (rolled back on any error, the frames unregistered either way)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name, frame in frames.items():
+            con.register(name, frame)
+        yield
+        mark_stage(con, stage, run_id, source_signature)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in frames:
+            con.unregister(name)
 
 
 # ---- raw_documents
@@ -109,12 +131,8 @@ def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str, extra
     problems = pl.DataFrame({"line": [p.line for p in scan.manifest_problems], "file": [p.file for p in scan.manifest_problems],
                              "reason": [p.reason for p in scan.manifest_problems]},
                             schema={"line": pl.Int32, "file": pl.String, "reason": pl.String})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_scan", frame)
-        con.register("_texts", texts)
-        con.register("_rejected", rejected)
-        con.register("_problems", problems)
+    frames = {"_scan": frame, "_texts": texts, "_rejected": rejected, "_problems": problems}
+    with stage_transaction(con, "raw_documents", run_id, frames, scan.manifest_signature):
         con.execute("DELETE FROM staging.stg_document WHERE file NOT IN (SELECT file FROM _scan)"
                     " OR file IN (SELECT file FROM _texts)")
         con.execute("""INSERT INTO staging.stg_document BY NAME
@@ -128,14 +146,6 @@ def stage_scan(con: duckdb.DuckDBPyConnection, scan: RawScan, run_id: str, extra
         con.execute("INSERT INTO staging.stg_rejected SELECT * FROM _rejected")
         con.execute("DELETE FROM staging.stg_manifest_problem")
         con.execute("INSERT INTO staging.stg_manifest_problem SELECT * FROM _problems")
-        mark_stage(con, "raw_documents", run_id, scan.manifest_signature)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in ("_scan", "_texts", "_rejected", "_problems"):
-            con.unregister(name)
     return ScanCounts(len(scan.documents), len(read), len(scan.documents) - len(read),
                       len(scan.rejected), len(scan.manifest_problems))
 
@@ -201,22 +211,11 @@ def stage_extraction(con: duckdb.DuckDBPyConnection, run_id: str, plan_rows: lis
                          "region_zh": [regions.get(r[1]) or None for r in plan_rows]},
                         schema={"file": pl.String, "doc_id": pl.String, "action": pl.String, "reason": pl.String,
                                 "region_zh": pl.String})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_plan", plan)
-        con.register("_figures", figures)
+    with stage_transaction(con, "figures", run_id, {"_plan": plan, "_figures": figures}):
         con.execute("DELETE FROM staging.stg_plan")
         con.execute("INSERT INTO staging.stg_plan SELECT *, ? AS run_id FROM _plan", [run_id])
         con.execute("DELETE FROM staging.stg_figure")
         con.execute("INSERT INTO staging.stg_figure BY NAME SELECT * FROM _figures")
-        mark_stage(con, "figures", run_id)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_plan")
-        con.unregister("_figures")
 
 
 def staged_figures(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -241,21 +240,9 @@ def stage_clean(con: duckdb.DuckDBPyConnection, run_id: str, kept: pl.DataFrame,
         "figure": [json.dumps(_json_safe(row), ensure_ascii=False, default=str) for row, _ in quarantined],
     }, schema={"figure_id": pl.String, "doc_id": pl.String, "file": pl.String, "expectation": pl.String,
                "figure": pl.String})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_kept", kept)
-        con.register("_aside", aside)
+    with stage_transaction(con, "figures_clean", run_id, {"_kept": kept, "_aside": aside}):
         con.execute("DELETE FROM staging.stg_figure_clean")
         if kept.height:
             con.execute("INSERT INTO staging.stg_figure_clean BY NAME SELECT * FROM _kept")
         con.execute("DELETE FROM staging.stg_quarantine")
         con.execute("INSERT INTO staging.stg_quarantine SELECT * FROM _aside")
-        mark_stage(con, "figures_clean", run_id)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_kept")
-        con.unregister("_aside")
-
