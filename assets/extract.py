@@ -81,7 +81,7 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, warehouse: Wa
                                     f"unloaded: {', '.join(unlisted[:10])}{' …' if len(unlisted) > 10 else ''}")
         for file in idle:
             context.log.warning(f"--only {file}: not a new or changed readable document in raw/; nothing to extract")
-        if io.nothing_to_load(con, plan, scan, [], gazetteer_rows(unique_names=True)):
+        if io.nothing_to_load(con, plan, scan, gazetteer_rows(unique_names=True)):
             io.record_unchanged_run(con, context.run_id, len(scan.documents) + len(scan.rejected), started_at,
                                     run_trigger_of_tags(context.run.tags))
             context.log.info(f"extract: nothing to load ({len(plan.unchanged)} documents unchanged since the last "

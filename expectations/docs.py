@@ -5,7 +5,6 @@ The pages load their CSS/JS from CDNs, so offline they are unstyled but complete
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -197,7 +197,7 @@ def record_if_nothing_to_load(db_path: str, raw_path: str) -> str | None:
         if not staging.scan_is_staged(con, scan):
             return None
         plan = io.plan_load(io.active_documents(con), scan, EXTRACTOR_VERSION)
-        if not io.nothing_to_load(con, plan, scan, [], gazetteer_rows(unique_names=True)):
+        if not io.nothing_to_load(con, plan, scan, gazetteer_rows(unique_names=True)):
             return None
         run_id = f"unchanged-{uuid.uuid4()}"
         io.record_unchanged_run(con, run_id, len(scan.documents) + len(scan.rejected), started, "qcity load")
@@ -239,25 +239,15 @@ def run_load(db_path: str, raw_path: str, wait_seconds: float = 300.0, log_level
             return outcome
 
 
-def run_failure_text(step_failures) -> str:
-    """'step: error; …' of a run's STEP_FAILURE events (the innermost error, past the retry policy's wrapper)."""
-    parts = []
-    for event in step_failures:
-        data = event.step_failure_data
-        error = data.error if data is not None else None
-        while error is not None and error.cause is not None:
-            error = error.cause
-        parts.append(f"{event.step_key}: {error.message.strip() if error is not None else event.message or 'failed'}")
-    return "; ".join(parts) or "the run failed"
-
-
 def _record_failure(db_path: str, result) -> None:
+    from orchestration.sensors import step_error
     from warehouse import io
 
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     con = connect(db_path)
     try:
-        io.record_failed_run(con, result.run_id, None, "qcity load", run_failure_text(failures))
+        io.record_failed_run(con, result.run_id, None, "qcity load",
+                             "; ".join(f"{e.step_key}: {step_error(e)}" for e in failures) or "the run failed")
     finally:
         con.close()
 

@@ -190,7 +190,7 @@ def check_alerts_sensor(context: SensorEvaluationContext, warehouse: WarehouseRe
     return None
 
 
-def _step_error(event) -> str:
+def step_error(event) -> str:
     """The error a step failed with (its innermost exception's message), else the event's own 'step … failed'."""
     data = event.step_failure_data
     error = data.error if data is not None else None
@@ -204,7 +204,7 @@ def _step_error(event) -> str:
 def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: WarehouseResource):
     run = context.dagster_run
     steps = context.get_step_failure_events()
-    error = "; ".join(_step_error(e) for e in steps) or (context.failure_event.message or "")
+    error = "; ".join(step_error(e) for e in steps) or (context.failure_event.message or "")
     failed = alerts.FailedRun(
         run_id=run.run_id, job_name=run.job_name, failed_steps=tuple(e.step_key for e in steps if e.step_key),
         error=error,

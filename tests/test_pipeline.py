@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import materialize_load, reload_copy
+from tests.conftest import reload_copy
 
 pytestmark = pytest.mark.usefixtures("seed_load")
 

@@ -270,11 +270,10 @@ def record_unchanged_run(con: duckdb.DuckDBPyConnection, run_id: str, documents_
     _record_run(con, LoadStats(run_id=run_id, documents_seen=documents_seen), "unchanged", started_at, trigger)
 
 
-def nothing_to_load(con: duckdb.DuckDBPyConnection, plan: "LoadPlan", scan: RawScan, failures: list,
-                    region_rows: list[dict]) -> bool:
+def nothing_to_load(con: duckdb.DuckDBPyConnection, plan: "LoadPlan", scan: RawScan, region_rows: list[dict]) -> bool:
     """True when a load of this plan would change no table: no document to add, re-extract or retire, the
     same rejects and manifest problems as recorded, the same catalogue and gazetteer rows."""
-    if plan.to_extract or plan.removed or failures:
+    if plan.to_extract or plan.removed:
         return False
     rejects = {(r.file, r.doc_id, r.reason) for r in list(scan.rejected) + plan.duplicates}
     recorded = set(con.execute("SELECT file, doc_id, reason FROM rejected_documents WHERE resolved_at IS NULL").fetchall())

@@ -15,7 +15,7 @@ import polars as pl
 from html import escape
 
 from warehouse.reporting.display import (Scale, document_unit_scale, format_number, format_stated, format_value,
-                                         lexicon, scale_for)
+                                         lexicon)
 
 # attained (target_progress) → marker colour and legend text (display_lexicon.yaml)
 ATTAINED_STYLE = {k: (v["colour"], v["label"]) for k, v in lexicon()["attained"].items()}
