@@ -10,7 +10,7 @@ from pydantic import Field
 
 from assets.metadata import table_metadata
 from extraction.batch import extract_documents
-from extraction.regions import gazetteer_rows
+from extraction.regions import division_rows
 from extraction.version import EXTRACTOR_VERSION
 from orchestration.progress import document_progress
 from orchestration.resources import TRANSIENT_RETRY, WRITE_POOL, WarehouseResource, run_trigger_of_tags
@@ -81,7 +81,7 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, warehouse: Wa
                                     f"unloaded: {', '.join(unlisted[:10])}{' …' if len(unlisted) > 10 else ''}")
         for file in idle:
             context.log.warning(f"--only {file}: not a new or changed readable document in raw/; nothing to extract")
-        if io.nothing_to_load(con, plan, scan, gazetteer_rows(unique_names=True)):
+        if io.nothing_to_load(con, plan, scan, division_rows()):
             io.record_unchanged_run(con, context.run_id, len(scan.documents) + len(scan.rejected), started_at,
                                     run_trigger_of_tags(context.run.tags))
             context.log.info(f"extract: nothing to load ({len(plan.unchanged)} documents unchanged since the last "

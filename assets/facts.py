@@ -16,7 +16,7 @@ from assets.check_results import to_check_result
 from assets.metadata import table_metadata
 from expectations.docs import DocsRecorder, docs_dir_from_env
 from expectations.warehouse_checks import WAREHOUSE_SUITES, check_scope, read_frames, validate_suites
-from extraction.regions import gazetteer_rows
+from extraction.regions import division_rows
 from extraction.version import EXTRACTOR_VERSION
 from orchestration.resources import (TRANSIENT_RETRY, WAREHOUSE_TABLES, WAREHOUSE_VIEWS, WRITE_POOL, WarehouseResource,
                                      run_trigger_of_tags)
@@ -26,7 +26,7 @@ from warehouse.schema_docs import schema_docs
 _FALLBACK = {
     "metric_series": "One row per region × series × year of actual figures, materialised by each load "
                      "(definition: the view metric_series_computed).",
-    "target_progress": "View: every dated target beside the actual of its year (warehouse/schema/005_figure_evidence.sql).",
+    "target_progress": "View: every dated target beside the actual of its year (warehouse/schema/008_region_codes.sql).",
 }
 
 
@@ -56,7 +56,7 @@ def warehouse_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
             staging.require_stage(con, "figures_clean", context.run_id)
             stats = io.merge_staged_load(
                 con, run_id=context.run_id, extractor_version=EXTRACTOR_VERSION,
-                region_rows=gazetteer_rows(unique_names=True),
+                region_rows=division_rows(),
                 started_at=dt.datetime.fromtimestamp(started) if started else dt.datetime.now(),
                 trigger=run_trigger_of_tags(context.run.tags))
             metadata = {t: table_metadata(con, t) for t in tables}

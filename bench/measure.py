@@ -248,10 +248,10 @@ def analyst_queries(con) -> list[tuple[str, str, list, str]]:
     if views:
         return [
             ("metric_series lookup by region and metric",
-             "SELECT year, value, source_count, conflict FROM metric_series WHERE region_zh = ? AND metric_id = ? ORDER BY year",
+             "SELECT year, value_canonical, source_count, conflict FROM metric_series WHERE region_zh = ? AND metric_id = ? ORDER BY year",
              [region, metric], f"{region} × {metric}"),
             ("per-year aggregate across all regions",
-             "SELECT year, metric_id, count(*) AS regions, sum(value) AS total, avg(value) AS mean "
+             "SELECT year, metric_id, count(*) AS regions, sum(value_canonical) AS total, avg(value_canonical) AS mean "
              "FROM metric_series GROUP BY year, metric_id ORDER BY year, metric_id", [], ""),
             ("target_progress", "SELECT * FROM target_progress ORDER BY region_zh, metric_id, target_year", [], ""),
         ]

@@ -99,7 +99,7 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 # GDP totals per region, period and kind: the yardstick for GDP parts and revenue (the largest when sources conflict).
-_GDP_TOTALS = """(SELECT region_zh, period, kind, max(value_yuan) AS gdp_total_yuan FROM fact_gdp
+_GDP_TOTALS = """(SELECT region_zh, period, kind, max(value_canonical) AS gdp_total_yuan FROM fact_gdp
                   WHERE metric_id = 'gdp.total' GROUP BY ALL)"""
 
 GDP_FRAME_SQL = f"""
@@ -112,25 +112,25 @@ ORDER BY r.figure_id"""
 
 # Only plain counts must be whole: 1.42 件/万人 is a rate, its unit_canonical is not `count`.
 COUNT_FRAME_SQL = """
-SELECT c.*, f.unit_canonical,
-       CASE WHEN f.unit_canonical = 'count' THEN abs(c.count - round(c.count)) END AS count_distance_to_integer
-FROM {table} c LEFT JOIN fact_figure f USING (figure_id) ORDER BY c.figure_id"""
+SELECT c.*,
+       CASE WHEN c.unit_canonical = 'count' THEN abs(c.value_canonical - round(c.value_canonical)) END AS count_distance_to_integer
+FROM {table} c ORDER BY c.figure_id"""
 
 FIGURE_INTEGRITY_SQL = """
 SELECT f.figure_id, f.doc_id, f.file, f.region_zh, f.metric_id,
        d.doc_id AS dim_document_key,
        CASE WHEN d.retired_at IS NULL THEN d.doc_id END AS active_document_key,
-       r.region_zh AS dim_region_key, f.region_zh IS NOT NULL AS has_region,
+       r.region_code AS dim_region_key, f.region_code IS NOT NULL AS has_region,
        m.metric_id AS dim_metric_key, f.metric_id IS NOT NULL AS has_metric_id
 FROM fact_figure f
 LEFT JOIN dim_document d ON d.doc_id = f.doc_id
-LEFT JOIN dim_region r ON r.region_zh = f.region_zh
+LEFT JOIN dim_region r ON r.region_code = f.region_code
 LEFT JOIN dim_metric m ON m.metric_id = f.metric_id
 WHERE f.retired_at IS NULL ORDER BY f.figure_id"""
 
 KEY_FRAME_SQL = {
     "dim_document": "SELECT doc_id, file FROM dim_document",
-    "dim_region": "SELECT region_zh, level FROM dim_region",
+    "dim_region": "SELECT region_code, region_zh, level FROM dim_region",
     "dim_metric": "SELECT metric_id, category FROM dim_metric",
     "quarantined_figures": "SELECT figure_id, expectation, file, run_id FROM quarantined_figures",
 }

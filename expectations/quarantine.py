@@ -17,10 +17,10 @@ QUARANTINE_RULES = [r for r in FIGURE_ROW_RULES if r.severity == ERROR]
 
 @lru_cache(maxsize=1)
 def known_region_names() -> frozenset[str]:
-    """The region names dim_region will hold (the load writes the same gazetteer rows)."""
-    from extraction.regions import gazetteer_rows
+    """The region names dim_region will hold, current and former (the load writes the same gazetteer rows)."""
+    from extraction.regions import division_rows
 
-    return frozenset(r["region_zh"] for r in gazetteer_rows(unique_names=True))
+    return frozenset(name for r in division_rows() for name in [r["region_zh"], *r["former_names"]])
 
 
 def split_quarantine(clean: pl.DataFrame, raw_texts: dict[str, str],

@@ -112,14 +112,14 @@ COUNT_NON_NEGATIVE = "count_non_negative"
 COUNT_IS_INTEGER = "count_is_integer"
 
 def _not_above_gdp_total(name, description) -> Rule:
-    """value_yuan ≤ gdp_total_yuan (the frame's GDP of the same region, period and kind), where both are known."""
+    """value_canonical (yuan) ≤ gdp_total_yuan (the frame's GDP of the same region, period and kind), where both are known."""
     return Rule(name, ERROR, "ExpectColumnPairValuesAToBeGreaterThanB",
-                {"column_A": "gdp_total_yuan", "column_B": "value_yuan", "or_equal": True,
+                {"column_A": "gdp_total_yuan", "column_B": "value_canonical", "or_equal": True,
                  "ignore_row_if": "either_value_is_missing"}, description)
 
 
 GDP_RULES: list[Rule] = [
-    _between(GDP_TOTAL_YEARLY_MAGNITUDE, ERROR, "value_yuan", GDP_YEARLY_MIN_YUAN, GDP_YEARLY_MAX_YUAN,
+    _between(GDP_TOTAL_YEARLY_MAGNITUDE, ERROR, "value_canonical", GDP_YEARLY_MIN_YUAN, GDP_YEARLY_MAX_YUAN,
              'metric_id == "gdp.total" and period_grain == "year"',
              "A region's yearly GDP (gdp.total) lies within 1e8–3e14 yuan."),
     _not_above_gdp_total(GDP_PART_NOT_ABOVE_TOTAL,
@@ -130,7 +130,7 @@ REVENUE_RULES: list[Rule] = [
                          "Fiscal revenue is not above the region's GDP for the same period and kind."),
 ]
 COUNT_RULES: list[Rule] = [
-    _between(COUNT_NON_NEGATIVE, ERROR, "count", 0, None, None, "A count is not negative."),
+    _between(COUNT_NON_NEGATIVE, ERROR, "value_canonical", 0, None, None, "A count is not negative."),
     _between(COUNT_IS_INTEGER, ERROR, "count_distance_to_integer", 0, COUNT_INTEGER_TOLERANCE, None,
              "A count (unit_canonical count; rates like 件/万人 are not counts) is a whole number."),
 ]
@@ -138,7 +138,7 @@ COUNT_RULES: list[Rule] = [
 # ---- integrity: keys and references across the warehouse.
 FIGURE_ID_UNIQUE = "fact_figure_figure_id_unique"
 DOCUMENT_ID_UNIQUE = "dim_document_doc_id_unique"
-REGION_KEY_UNIQUE = "dim_region_region_zh_unique"
+REGION_KEY_UNIQUE = "dim_region_region_code_unique"
 METRIC_KEY_UNIQUE = "dim_metric_metric_id_unique"
 QUARANTINE_KEY_UNIQUE = "quarantined_figures_key_unique"
 FIGURE_DOCUMENT_RESOLVES = "fact_figure_doc_id_in_dim_document"
@@ -150,7 +150,7 @@ CONFLICT_SHARE_UNDER_THRESHOLD = "metric_series_conflict_share_under_threshold"
 FIGURE_INTEGRITY_RULES: list[Rule] = [
     _unique(FIGURE_ID_UNIQUE, ["figure_id"], "figure_id identifies one figure."),
     _not_null(FIGURE_DOCUMENT_RESOLVES, ERROR, "dim_document_key", "Every figure's doc_id is a row of dim_document."),
-    _not_null(FIGURE_REGION_RESOLVES, ERROR, "dim_region_key", "Every figure's region is a row of dim_region.",
+    _not_null(FIGURE_REGION_RESOLVES, ERROR, "dim_region_key", "Every figure's region_code is a row of dim_region.",
               condition="has_region == True"),
     _not_null(FIGURE_METRIC_RESOLVES, ERROR, "dim_metric_key", "Every figure's metric_id is a row of dim_metric.",
               condition="has_metric_id == True"),
@@ -158,7 +158,7 @@ FIGURE_INTEGRITY_RULES: list[Rule] = [
               "An active figure belongs to an active document (retired documents retire their figures)."),
 ]
 DOCUMENT_INTEGRITY_RULES = [_unique(DOCUMENT_ID_UNIQUE, ["doc_id"], "doc_id identifies one document.")]
-REGION_INTEGRITY_RULES = [_unique(REGION_KEY_UNIQUE, ["region_zh"], "region_zh identifies one region.")]
+REGION_INTEGRITY_RULES = [_unique(REGION_KEY_UNIQUE, ["region_code"], "region_code identifies one division.")]
 METRIC_INTEGRITY_RULES = [_unique(METRIC_KEY_UNIQUE, ["metric_id"], "metric_id identifies one metric.")]
 QUARANTINE_INTEGRITY_RULES = [_unique(QUARANTINE_KEY_UNIQUE, ["figure_id", "expectation"],
                                       "A figure is quarantined once per expectation.")]

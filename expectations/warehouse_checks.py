@@ -90,7 +90,7 @@ def read_frames(con: duckdb.DuckDBPyConnection, scope: CheckScope = CheckScope()
 
     out: dict[str, pl.DataFrame | frames.FigureRows | None] = {}
     if wanted("fact_figure_rows"):
-        regions = {r[0] for r in con.execute("SELECT region_zh FROM dim_region").fetchall()}
+        regions = {r[0] for r in con.execute("SELECT DISTINCT region_zh FROM dim_region_name").fetchall()}
         loaded_by_run = ("" if scope.run_id is None else
                          " AND doc_id IN (SELECT doc_id FROM dim_document WHERE load_run_id = $run_id)")
         active = con.sql(f"SELECT * FROM fact_figure WHERE retired_at IS NULL{loaded_by_run} ORDER BY figure_id",

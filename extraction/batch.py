@@ -39,7 +39,7 @@ Extractor = Callable[[Document], list[Figure]]
 @dataclass
 class ExtractedBatch:
     rows: list[dict] = field(default_factory=list)           # figure rows, with doc_id and file
-    regions: dict[str, str] = field(default_factory=dict)    # doc_id → the document's region
+    regions: dict[str, tuple[str, str]] = field(default_factory=dict)  # doc_id → the document's (region, code)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (file, doc_id, reason)
     tables: list[Any] = field(default_factory=list)          # the rows tabulated per chunk (see extract_documents)
 
@@ -82,11 +82,20 @@ def _budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _document_region(doc: Document) -> str:
+def _document_region(doc: Document) -> tuple[str, str]:
+    """(region, division code) of a document, "" where there is none (the code: also where it is ambiguous)."""
     from extraction.context import document_region  # decided as for the figures (manifest, URL, 我国 → 全国)
+    from extraction.regions import division_code
 
     region = document_region(doc)
-    return region.name if region else ""
+    return (region.name, division_code(region) or "") if region else ("", "")
+
+
+def _region_of(doc: Document, figures: list[Figure]) -> tuple[str, str]:
+    # The engine resolved the document's region for its figures (a figure whose own clause names a wider
+    # region, 全省为, is not the document's); only a document without such a figure needs a call.
+    own = next((f for f in figures if f.region_basis != "clause"), None)
+    return (own.region_zh, own.region_code) if own else _document_region(doc)
 
 
 # Extracted once per process before the budget applies: the first call loads the lexicons and the gazetteer
@@ -214,8 +223,7 @@ def _extract_sequential(raw_docs: Iterable[RawDocument], on_document: Callable[[
         try:
             with _budget(seconds):
                 figures = extractor(doc)
-                # The engine already resolved the region for its figures; only a figure-less document needs a call.
-                region = figures[0].region_zh if figures else _document_region(doc)
+                region = _region_of(doc, figures)
         except DocumentOverBudget:
             batch.failures.append((raw.file, raw.doc_id, f"extraction took over the {seconds:g}s budget "
                                    f"({DOC_SECONDS_ENV}); not loaded"))

@@ -9,7 +9,7 @@ that inherits it can say so, and `explain()` shows why. Figures inherit only whe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extraction import kinds
 from extraction.lexicon_loader import alternation, load
@@ -39,9 +39,9 @@ _HEAD_LINES = 8
 _FURNITURE_MAX = 200  # a longer line is body text, whatever it opens with
 
 try:  # the gazetteer is optional: without it the document has no region
-    from extraction.regions import NATIONAL, RegionInfo, lookup, resolve_document_region_basis
+    from extraction.regions import NATIONAL, RegionInfo, divisions_named, lookup, resolve_document_region_basis
 except Exception:  # pragma: no cover
-    NATIONAL = RegionInfo = lookup = resolve_document_region_basis = None
+    NATIONAL = RegionInfo = divisions_named = lookup = resolve_document_region_basis = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,10 @@ def _region(document: Document, norm: str, ctx: DocumentContext) -> Decision:
         info = lookup(document.region_override) if lookup else None
         if info is None or info.name != document.region_override:
             info = _named_region(document.region_override, info)
+        elif len(divisions_named(info.name)) > 1:
+            # a name several divisions share: the text's own reading says which, if it resolves to that name
+            found, _ = resolve_document_region_basis(document.text, document.title, document.url)
+            info = found if found is not None and found.name == info.name else replace(info, ambiguous=True)
         return Decision(info, "manifest", "manifest region_zh", document.region_override)
     if resolve_document_region_basis is None:
         return _NONE

@@ -21,9 +21,12 @@ from extraction.tables import scan_tables, table_line_mask
 from extraction.units import canonical
 
 try:  # the gazetteer is optional: without it figures have no region
-    from extraction.regions import wider_region
+    from extraction.regions import division_code, wider_region
 except Exception:  # pragma: no cover
     wider_region = None
+
+    def division_code(region):
+        return None
 
 _SENTENCE_BREAK = re.compile(r"[。!?\n]")
 _PARAGRAPH_BREAK = re.compile(r"\n|\?\?")  # ?? is where mojibake ate a paragraph indent
@@ -49,17 +52,18 @@ def extract_figures(document: Document) -> list[Figure]:
     return _extract(document)
 
 
-def _region_name(context: DocumentContext, norm_lead: str) -> tuple[str, str]:
-    """The figure's region and its basis: the document's, or the wider one its clause names (全省为)."""
+def _region_name(context: DocumentContext, norm_lead: str) -> tuple[str, str, str]:
+    """The figure's region, its basis and its division code: the document's, or the wider one its clause
+    names (全省为). The code is empty where the region is ambiguous or outside the gazetteer."""
     region = context.region.value
     if region is None:
-        return "", "default"
+        return "", "default", ""
     m = _WIDER.search(norm_lead)
     if m and wider_region is not None:
         wide = wider_region(region, m.group(1))
         if wide is not None:
-            return wide.name, "clause"
-    return region.name, context.region.basis
+            return wide.name, "clause", division_code(wide) or ""
+    return region.name, context.region.basis, division_code(region) or ""
 
 
 def _starts(norm: str, rx: re.Pattern) -> list[int]:
@@ -172,9 +176,9 @@ def _extract(document: Document) -> list[Figure]:
         if qualifier == "exact" and decreases_possible and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
             qualifier = "decrease"
         if wider_possible:
-            region_zh, region_basis = _region_name(context, norm[max(0, m.start - 6):m.start])
+            region_zh, region_basis, region_code = _region_name(context, norm[max(0, m.start - 6):m.start])
         else:
-            region_zh, region_basis = doc_region
+            region_zh, region_basis, region_code = doc_region
         figures.append(Figure(
             doc=document.name,
             region_zh=region_zh,
@@ -193,6 +197,7 @@ def _extract(document: Document) -> list[Figure]:
             period_basis=period_basis,
             region_basis=region_basis,
             kind_basis=kind_basis or "default",
+            region_code=region_code,
         ))
         done.append(m)
         done_starts.append(m.start)

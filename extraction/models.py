@@ -54,7 +54,7 @@ SPEC_COLUMNS = (
 BASES = ("clause", "sentence", "paragraph", "section", "title", "opening", "body", "dateline", "url", "manifest",
          "default")
 BASIS_COLUMNS = ("period_basis", "region_basis", "kind_basis")
-CSV_COLUMNS = SPEC_COLUMNS + ("char_start", "char_end") + BASIS_COLUMNS
+CSV_COLUMNS = SPEC_COLUMNS + ("char_start", "char_end") + BASIS_COLUMNS + ("region_code",)
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ class Figure:
     period_basis: str = "default"
     region_basis: str = "default"
     kind_basis: str = "default"
+    region_code: str = ""  # the division code of region_zh (extraction.regions.division_code); "" when ambiguous
     extras: dict = field(default_factory=dict)
 
     def as_row(self) -> dict:

@@ -48,7 +48,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,6 +60,9 @@ __all__ = [
     "wider_region",
     "lookup",
     "gazetteer_rows",
+    "division_code",
+    "division_rows",
+    "region_name_rows",
     "normalize_text",
     "explain_document_region",
 ]
@@ -112,6 +115,9 @@ class RegionInfo:
     parent: str | None
     province: str
     code: str | None
+    # the name is shared by several divisions and nothing in the document says which one it means: the reading
+    # is a guess, so the document's figures carry no division code (see division_code)
+    ambiguous: bool = False
 
 
 # --- gazetteer ---------------------------------------------------------------------------------
@@ -351,6 +357,98 @@ def gazetteer_rows(unique_names: bool = False) -> list[dict]:
     return rows
 
 
+# The country's row of dim_region: the administrative-division codes (GB/T 2260) give none, and 000000 is
+# no division's.
+COUNTRY_CODE = "000000"
+
+
+def _code_of(e: _Ent) -> str | None:
+    """A division's code: its own, or, for a former name the gazetteer gives no code of its own, the code of
+    the division it became (海门市 → 320684), so that both names key one row of dim_region."""
+    g = _gaz()
+    seen = set()
+    while not e.code and e.successor and e.successor not in seen:
+        seen.add(e.successor)
+        nxt = g.ents.get(e.successor)
+        if nxt is None:
+            break
+        e = nxt
+    return e.code or None
+
+
+def division_code(region: RegionInfo | None) -> str | None:
+    """The division code of a resolved region, or None: no region, a name the gazetteer does not know (a
+    manifest's own spelling), or an ambiguous reading (a shared name that nothing in the document resolves)."""
+    if region is None or region.ambiguous:
+        return None
+    if region.level == NATIONAL.level and region.name == NATIONAL.name:
+        return COUNTRY_CODE
+    e = _ent_of(region)
+    return _code_of(e) if e is not None else None
+
+
+def divisions_named(name: str) -> list[RegionInfo]:
+    """Every division whose full (current or former) name is ``name``, one per code."""
+    g = _gaz()
+    out, codes = [], set()
+    for eid in g.by_name.get(name, []):
+        e = g.ents[eid]
+        code = _code_of(e)
+        if code not in codes:
+            codes.add(code)
+            out.append(e.info())
+    return out
+
+
+def division_rows() -> list[dict]:
+    """One row per division code, for ``dim_region``: the country (COUNTRY_CODE), then provinces,
+    prefectures and counties/districts by code, so that parents precede children.
+
+    Keys: region_code, region_zh (the current name; a division that no longer exists keeps its last one),
+    level, parent_code, parent_zh, province_code, province_zh, status (current / former), and former_names:
+    the earlier names that key the same code (海门市 for 320684)."""
+    g = _gaz()
+    ents = sorted((g.ents[i] for i in g.order), key=lambda e: (e.status != "current", e.depth, e.code or "999999", e.id))
+    former: dict[str, list[str]] = {}
+    for e in ents:
+        if not e.code:
+            code = _code_of(e)
+            if code and e.name not in former.setdefault(code, []):
+                former[code].append(e.name)
+    rows = [{"region_code": COUNTRY_CODE, "region_zh": NATIONAL.name, "level": NATIONAL.level, "parent_code": None,
+             "parent_zh": None, "province_code": None, "province_zh": None, "status": "current", "former_names": []}]
+    seen = {COUNTRY_CODE}
+    for e in ents:
+        if not e.code or e.code in seen:
+            continue
+        seen.add(e.code)
+        parent = g.ents.get(e.parent_id) if e.parent_id else None
+        chain = [e] + [g.ents[a] for a in g.ancestors.get(e.id, ())]
+        province = chain[-1] if chain[-1].level == "province" else None
+        rows.append({
+            "region_code": e.code, "region_zh": e.name, "level": e.level,
+            "parent_code": _code_of(parent) if parent else None, "parent_zh": parent.name if parent else None,
+            "province_code": province.code if province else None, "province_zh": e.province or None,
+            "status": e.status, "former_names": sorted(n for n in former.get(e.code, []) if n != e.name),
+        })
+    return rows
+
+
+def region_name_rows() -> list[dict]:
+    """Every full name a document can give a division (current and former), with its code: the names that
+    several divisions share (鼓楼区 ×4) have one row per division. For ``dim_region_name``."""
+    g = _gaz()
+    rows = [{"region_zh": NATIONAL.name, "region_code": COUNTRY_CODE, "status": "current"}]
+    seen = {(NATIONAL.name, COUNTRY_CODE)}
+    for eid in g.order:
+        e = g.ents[eid]
+        code = _code_of(e)
+        if code and (e.name, code) not in seen:
+            seen.add((e.name, code))
+            rows.append({"region_zh": e.name, "region_code": code, "status": e.status})
+    return sorted(rows, key=lambda r: (r["region_zh"], r["region_code"]))
+
+
 def _ent_of(region: RegionInfo) -> _Ent | None:
     g = _gaz()
     ids = g.by_name.get(region.name, [])
@@ -552,13 +650,17 @@ def resolve_document_region_basis(
             pending = still
             break
         pending = still
-    # ambiguous but reliable names with no relatives in the text: take the default reading
+    # ambiguous but reliable names with no relatives in the text: take the default reading, and remember that
+    # it was a guess
+    guessed: set[int] = set()
     for m in pending:
         firm = [(e, s) for e, s in m.cands if s == "s" or (s == "m" and m.zone != "body")]
         if firm:
             e = _pick([g.ents[e].group for e, _ in firm])
             s = next(s for x, s in firm if g.ents[x].group == e)
             assign(m, e, s)
+            if len({g.ents[x].group for x, _ in firm}) > 1:
+                guessed.add(id(m))
 
     used = [m for m in mentions if m.group]
     if not used:
@@ -675,7 +777,10 @@ def resolve_document_region_basis(
             e = _variant(k, used, body + " " + ttl)
             _explain.append({"region_zh": e.name, "parent": e.parent or None, "score": round(score[k], 2),
                              "firm": k in firm_evidence, "chosen": k == best})
-    return _variant(best, used, body + " " + ttl).info(), _ZONE_BASIS[min(
+    info = _variant(best, used, body + " " + ttl).info()
+    if guessed and all(id(m) in guessed for m in used if m.group == best):
+        info = replace(info, ambiguous=True)  # every mention of it was a default reading of a shared name
+    return info, _ZONE_BASIS[min(
         (m for m in used if m.group == best), key=lambda m: (m.zone not in ("title", "headline"), m.pos)).zone]
 
 

@@ -99,7 +99,7 @@ class Sample:
 
     @classmethod
     def of_row(cls, row: Mapping) -> "Sample":
-        value = next((row[k] for k in ("value", "value_canonical", "count", "value_yuan") if row.get(k) not in (None, "")), "")
+        value = next((row[k] for k in ("value", "value_canonical") if row.get(k) not in (None, "")), "")
         quote = str(row.get("quote") or "")
         return cls(str(row.get("file") or ""), quote[:QUOTE_CHARS], str(value))
 

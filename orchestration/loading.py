@@ -177,7 +177,7 @@ def record_if_nothing_to_load(db_path: str, raw_path: str) -> str | None:
     a reload with nothing to do takes a scan of file signatures. Otherwise None: the load runs."""
     import uuid
 
-    from extraction.regions import gazetteer_rows
+    from extraction.regions import division_rows
     from extraction.sources import scan_raw_folder, unchanged_since
     from extraction.version import EXTRACTOR_VERSION
     from warehouse import io, staging
@@ -197,7 +197,7 @@ def record_if_nothing_to_load(db_path: str, raw_path: str) -> str | None:
         if not staging.scan_is_staged(con, scan):
             return None
         plan = io.plan_load(io.active_documents(con), scan, EXTRACTOR_VERSION)
-        if not io.nothing_to_load(con, plan, scan, gazetteer_rows(unique_names=True)):
+        if not io.nothing_to_load(con, plan, scan, division_rows()):
             return None
         run_id = f"unchanged-{uuid.uuid4()}"
         io.record_unchanged_run(con, run_id, len(scan.documents) + len(scan.rejected), started, "qcity load")

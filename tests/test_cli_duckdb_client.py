@@ -47,7 +47,7 @@ def test_the_client_is_the_1_5_line_that_cannot_read_duckdb_2_files():
     "SELECT count(*) AS n FROM fact_figure WHERE retired_at IS NULL",
     "SELECT count(*) AS n FROM metric_series",                  # views, JSON and list columns too
     "SELECT count(*) AS n FROM quarantined_figures WHERE json_extract_string(figure, '$.quote') IS NOT NULL",
-    "SELECT region_zh, year, value FROM metric_series WHERE metric_id = 'gdp.total' ORDER BY region_zh, year",
+    "SELECT region_zh, year, value_canonical FROM metric_series WHERE metric_id = 'gdp.total' ORDER BY region_zh, year",
 ])
 def test_the_duckdb_1_5_client_opens_a_warehouse_qcity_load_created(analyst_warehouse, sql):
     run = duckdb_cli(analyst_warehouse.db, sql, "-json")

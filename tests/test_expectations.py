@@ -174,7 +174,7 @@ def _suite(name):
 
 INTEGRITY_CASES = [
     (suites.FIGURE_DOCUMENT_RESOLVES, "DELETE FROM dim_document WHERE doc_id = (SELECT min(doc_id) FROM fact_figure)"),
-    (suites.FIGURE_REGION_RESOLVES, "DELETE FROM dim_region WHERE region_zh = (SELECT min(region_zh) FROM fact_figure)"),
+    (suites.FIGURE_REGION_RESOLVES, "DELETE FROM dim_region WHERE region_code = (SELECT min(region_code) FROM fact_figure)"),
     (suites.FIGURE_METRIC_RESOLVES, "DELETE FROM dim_metric WHERE metric_id = (SELECT min(metric_id) FROM fact_figure)"),
     (suites.NO_ORPHAN_FIGURES, "UPDATE dim_document SET retired_at = now() WHERE doc_id = (SELECT min(doc_id) FROM fact_figure)"),
 ]
@@ -483,11 +483,11 @@ def test_the_quarantine_rule_fails_exactly_the_rows_gx_fails(rule):
         "figure_id": ["total", "huge", "part", "part_over", "no_total", "half"],
         "metric_id": ["gdp.total", "gdp.total", "gdp.secondary", "gdp.secondary", "gdp.secondary", "gdp.total"],
         "period_grain": ["year", "year", "year", "year", "year", "half_year"],
-        "value_yuan": [5e11, 9e15, 1e11, 6e11, 1e11, 1e5],
+        "value_canonical": [5e11, 9e15, 1e11, 6e11, 1e11, 1e5],
         "gdp_total_yuan": [None, None, 5e11, 5e11, None, None]})),
     ("fact_count", suites.COUNT_RULES, pl.DataFrame({
         "figure_id": ["whole", "negative", "fraction", "rate_unit"],
-        "count": [12.0, -3.0, 2.5, 1.42],
+        "value_canonical": [12.0, -3.0, 2.5, 1.42],
         "count_distance_to_integer": [0.0, 0.0, 0.5, None]})),
 ], ids=["gdp", "count"])
 def test_the_subject_fact_rules_fail_exactly_the_rows_gx_fails(table, rules, frame):

@@ -51,7 +51,7 @@ def test_export_partitions_tables_with_a_year(seed_load, tmp_path):
     assert (out / "fact_figure").is_dir()
     assert (out / "dim_metric.parquet").is_file()
     value = duckdb.connect().execute(
-        f"""SELECT value FROM read_parquet('{out}/metric_series/**/*.parquet', hive_partitioning = true)
+        f"""SELECT value_canonical FROM read_parquet('{out}/metric_series/**/*.parquet', hive_partitioning = true)
             WHERE region_zh = '长沙市' AND metric_id = 'gdp.total' AND year = 2018""").fetchall()
     assert value == [(1_100_341_000_000.0,)]
 

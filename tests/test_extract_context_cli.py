@@ -26,11 +26,11 @@ def test_extract_writes_the_basis_columns_after_the_offsets(tmp_path):
     assert run.returncode == 0, run.stderr
     with open(out, encoding="utf-8") as f:
         header = next(csv.reader(f))
-    assert header[:17] == list(CSV_COLUMNS)
-    assert header[14:17] == ["period_basis", "region_basis", "kind_basis"]
+    assert header[:len(CSV_COLUMNS)] == list(CSV_COLUMNS)
+    assert header[14:18] == ["period_basis", "region_basis", "kind_basis", "region_code"]
     rows = _rows(out)
-    assert [(r["period"], r["period_basis"], r["region_zh"], r["region_basis"]) for r in rows] == [
-        ("2019", "title", "株洲市", "title"), ("2019", "title", "株洲市", "title")]
+    assert [(r["period"], r["period_basis"], r["region_zh"], r["region_basis"], r["region_code"]) for r in rows] == [
+        ("2019", "title", "株洲市", "title", "430200"), ("2019", "title", "株洲市", "title", "430200")]
     assert all({r["period_basis"], r["region_basis"], r["kind_basis"]} <= set(BASES) for r in rows)
 
 

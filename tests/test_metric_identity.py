@@ -53,7 +53,7 @@ def test_every_active_figure_has_a_metric_key(small_load, read_db):
 
 
 def test_uncatalogued_figures_form_a_series_by_metric_key(small_load, read_db):
-    rows = read_db(small_load, """SELECT year, value, previous_value, catalogued, metric_id FROM metric_series
+    rows = read_db(small_load, """SELECT year, value_canonical, previous_value_canonical, catalogued, metric_id FROM metric_series
                                   WHERE region_zh = '珠海市' AND metric_key = '快递业务量' ORDER BY year""")
     assert rows == [(2019, 41_000_000.0, None, False, None), (2020, 48_000_000.0, 41_000_000.0, False, None)]
 
@@ -65,7 +65,7 @@ def test_uncatalogued_figures_form_a_series_by_metric_key(small_load, read_db):
     ("gdp.total", 2030, "pending", None),                        # the year has no actual yet
 ])
 def test_target_meets_the_actual_of_its_year(small_load, read_db, metric, target_year, attained, actual):
-    rows = read_db(small_load, """SELECT attained, actual_value FROM target_progress WHERE region_zh = '珠海市'
+    rows = read_db(small_load, """SELECT attained, actual_value_canonical FROM target_progress WHERE region_zh = '珠海市'
                                   AND coalesce(metric_id, metric_key) = ? AND target_year = ?""", [metric, target_year])
     assert rows == [(attained, actual)]
 

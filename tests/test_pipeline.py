@@ -17,7 +17,7 @@ def test_every_raw_document_is_loaded(seed_load, read_db):
 
 def test_haimen_first_half_gdp(seed_load, read_db):
     _, db, _ = seed_load
-    rows = read_db(db, "SELECT region_zh, period, value_yuan, quote FROM fact_gdp WHERE quote LIKE '%410亿元%'")
+    rows = read_db(db, "SELECT region_zh, period, value_canonical, quote FROM fact_gdp WHERE quote LIKE '%410亿元%'")
     assert ("海门市", "relative:this_year_H1", 41_000_000_000.0, "地区生产总值410亿元") in rows
 
 

@@ -153,7 +153,7 @@ def test_every_chart_point_hover_shows_its_sentence_and_file(seen, read_db, page
     for region, key, year, quote, file in read_db(db_path, """
             SELECT s.region_zh, s.series_key, s.year, f.quote, f.file FROM metric_series s
             JOIN series_figure f ON f.region_zh = s.region_zh AND f.series_key = s.series_key AND f.year = s.year
-                                AND f.value = s.value"""):
+                                AND f.value_canonical = s.value_canonical"""):
         stated.setdefault((region, key, year), []).append((quote, file))
     anchors = {}
     for region, key in read_db(db_path, "SELECT DISTINCT region_zh, series_key FROM metric_series"):
@@ -194,10 +194,11 @@ def test_single_year_series_are_compact_rows_not_charts(seen, read_db, page):
 
 
 def _ancestry(read_db, db_path, region: str) -> list[str]:
-    """The region's names from its province down, walking dim_region.parent."""
-    path = [region]
+    """The region's codes from its province down, walking dim_region.parent_code from the figures' code."""
+    [(code,)] = read_db(db_path, "SELECT DISTINCT region_code FROM fact_figure WHERE region_zh = ?", [region])
+    path = [code]
     while True:
-        parent = read_db(db_path, "SELECT parent FROM dim_region WHERE region_zh = ?", [path[0]])
+        parent = read_db(db_path, "SELECT parent_code FROM dim_region WHERE region_code = ?", [path[0]])
         if not parent or parent[0][0] is None:
             return path
         path.insert(0, parent[0][0])

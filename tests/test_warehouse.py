@@ -26,7 +26,7 @@ def test_every_target_is_listed_once_dated_or_undated(seed_load, read_db):
     _, db, _ = seed_load
     targets = read_db(db, "SELECT count(*) FROM fact_figure WHERE retired_at IS NULL AND kind = 'target' AND region_zh = '南通市'")[0][0]
     dated = read_db(db, "SELECT target_year, attained FROM target_progress WHERE region_zh = '南通市'")
-    undated = read_db(db, "SELECT metric_id, target_value, target_qualifier FROM undated_targets WHERE region_zh = '南通市'")
+    undated = read_db(db, "SELECT metric_id, target_value_canonical, target_qualifier FROM undated_targets WHERE region_zh = '南通市'")
     assert targets > 0 and len(dated) + len(undated) == targets
     assert all(year is not None and attained in ("yes", "no", "pending") for year, attained in dated)
     assert ("brand.provincial", 240.0, "exact") in undated
@@ -34,7 +34,7 @@ def test_every_target_is_listed_once_dated_or_undated(seed_load, read_db):
 
 def test_target_progress_judges_the_target_year(seed_load, read_db):
     _, db, _ = seed_load
-    rows = read_db(db, "SELECT attained, actual_value IS NULL, target_year FROM target_progress")
+    rows = read_db(db, "SELECT attained, actual_value_canonical IS NULL, target_year FROM target_progress")
     assert rows and {a for a, _, _ in rows} <= {"yes", "no", "pending"}
     assert all((a == "pending") == no_actual for a, no_actual, _ in rows)
     # a verdict for every dated target whose year has an actual of its series
@@ -46,7 +46,7 @@ def test_target_progress_judges_the_target_year(seed_load, read_db):
 def test_metric_series_reproduces_the_series_gold(seed_load, read_db, shared):
     _, db, _ = seed_load
     series = {(r, m, y): (v, prev, yoy) for r, m, y, v, prev, yoy in read_db(
-        db, "SELECT region_zh, metric_id, year, value, previous_value, yoy_change FROM metric_series")}
+        db, "SELECT region_zh, metric_id, year, value_canonical, previous_value_canonical, yoy_change FROM metric_series")}
     with open(shared / "gold" / "series_gold.csv", encoding="utf-8", newline="") as f:
         gold = list(csv.DictReader(f))
     assert gold
@@ -93,7 +93,7 @@ def test_edit_changes_only_that_files_rows(changed_load, read_db):
     old = {f for file, f in before if file == EDITED}
     new = {f for file, f in after if file == EDITED}
     assert old and new and old != new
-    assert read_db(db, """SELECT value FROM metric_series WHERE region_zh = '长沙市'
+    assert read_db(db, """SELECT value_canonical FROM metric_series WHERE region_zh = '长沙市'
                           AND metric_id = 'revenue.general_budget' AND year = 2017""") == [(81_035_000_000.0,)]
 
 
@@ -108,7 +108,7 @@ def test_removed_file_figures_are_retired_not_deleted(changed_load, read_db):
 
 def test_disagreeing_sources_set_conflict(changed_load, read_db):
     db, _, _ = changed_load
-    rows = read_db(db, """SELECT source_count, min_value, max_value, conflict FROM metric_series
+    rows = read_db(db, """SELECT source_count, min_value_canonical, max_value_canonical, conflict FROM metric_series
                           WHERE region_zh = '珠海市' AND metric_id = 'gdp.total' AND year = 2020""")
     assert rows == [(2, 348_194_000_000.0, 360_000_000_000.0, True)]
     agreeing = read_db(db, """SELECT source_count, conflict FROM metric_series

@@ -156,7 +156,7 @@ MERGE_DOCUMENTS_SQL = f"""
 MERGE INTO dim_document t
 USING (
     SELECT p.doc_id, p.file, nullif(d.url, '') AS url, nullif(d.title, '') AS title,
-           TRY_CAST(nullif(d.published, '') AS DATE) AS published, p.region_zh, d.encoding, d.size_bytes,
+           TRY_CAST(nullif(d.published, '') AS DATE) AS published, p.region_zh, p.region_code, d.encoding, d.size_bytes,
            CAST(coalesce(c.figures, 0) AS INTEGER) AS figure_count, $version AS extractor_version,
            d.metadata_sha256, $now AS loaded_at, $run_id AS load_run_id
     FROM staging.stg_plan p
@@ -165,7 +165,7 @@ USING (
     WHERE p.action IN ('new', 'changed')
 ) s ON t.doc_id = s.doc_id
 WHEN MATCHED THEN UPDATE SET file = s.file, url = s.url, title = s.title, published = s.published,
-    region_zh = s.region_zh, encoding = s.encoding, size_bytes = s.size_bytes, figure_count = s.figure_count,
+    region_zh = s.region_zh, region_code = s.region_code, encoding = s.encoding, size_bytes = s.size_bytes, figure_count = s.figure_count,
     extractor_version = s.extractor_version, metadata_sha256 = s.metadata_sha256, loaded_at = s.loaded_at,
     retired_at = NULL, load_run_id = s.load_run_id
 WHEN NOT MATCHED THEN INSERT BY NAME"""
@@ -307,8 +307,17 @@ def _small_tables_differ(con: duckdb.DuckDBPyConnection, region_rows: list[dict]
     return bool(region_rows) and _regions_differ(con, region_rows)
 
 
+_REGION_COLUMNS = ("region_code", "region_zh", "level", "parent_code", "parent_zh", "province_code", "province_zh",
+                   "status", "former_names")
+
+
+def _region_frame(region_rows: list[dict]) -> pl.DataFrame:
+    """extraction.regions.division_rows() as dim_region's columns."""
+    return pl.DataFrame(region_rows, schema_overrides={"former_names": pl.List(pl.String)}).select(_REGION_COLUMNS)
+
+
 def _regions_differ(con: duckdb.DuckDBPyConnection, region_rows: list[dict]) -> bool:
-    con.register("_regions", pl.DataFrame(region_rows).select("region_zh", "level", "parent", "province", "code"))
+    con.register("_regions", _region_frame(region_rows))
     try:
         return con.execute(
             "SELECT EXISTS (SELECT * FROM _regions EXCEPT SELECT * FROM dim_region)"
@@ -328,10 +337,10 @@ def _replace_small_tables(con: duckdb.DuckDBPyConnection, region_rows: list[dict
         con.execute("DELETE FROM dim_metric")
         con.executemany("INSERT INTO dim_metric VALUES (?, ?, ?, ?, ?)", metrics)
     if region_rows and _regions_differ(con, region_rows):
-        con.register("_regions", pl.DataFrame(region_rows).select("region_zh", "level", "parent", "province", "code"))
+        con.register("_regions", _region_frame(region_rows))
         try:
             con.execute("DELETE FROM dim_region")
-            con.execute("INSERT INTO dim_region SELECT * FROM _regions")
+            con.execute("INSERT INTO dim_region BY NAME SELECT * FROM _regions")
         finally:
             con.unregister("_regions")
 

@@ -204,16 +204,18 @@ def staged_texts(con: duckdb.DuckDBPyConnection, files: list[str] | None = None,
 # ---- figures
 
 def stage_extraction(con: duckdb.DuckDBPyConnection, run_id: str, plan_rows: list[tuple[str, str, str, str | None]],
-                     regions: dict[str, str], figures: pl.DataFrame) -> None:
-    """The plan (file, doc_id, action, reason), each extracted document's region and the figure rows."""
+                     regions: dict[str, tuple[str, str]], figures: pl.DataFrame) -> None:
+    """The plan (file, doc_id, action, reason), each extracted document's region and its division code, and
+    the figure rows."""
+    region = [regions.get(r[1], ("", "")) for r in plan_rows]
     plan = pl.DataFrame({"file": [r[0] for r in plan_rows], "doc_id": [r[1] for r in plan_rows],
                          "action": [r[2] for r in plan_rows], "reason": [r[3] for r in plan_rows],
-                         "region_zh": [regions.get(r[1]) or None for r in plan_rows]},
+                         "region_zh": [r[0] or None for r in region], "region_code": [r[1] or None for r in region]},
                         schema={"file": pl.String, "doc_id": pl.String, "action": pl.String, "reason": pl.String,
-                                "region_zh": pl.String})
+                                "region_zh": pl.String, "region_code": pl.String})
     with stage_transaction(con, "figures", run_id, {"_plan": plan, "_figures": figures}):
         con.execute("DELETE FROM staging.stg_plan")
-        con.execute("INSERT INTO staging.stg_plan SELECT *, ? AS run_id FROM _plan", [run_id])
+        con.execute("INSERT INTO staging.stg_plan BY NAME SELECT *, ? AS run_id FROM _plan", [run_id])
         con.execute("DELETE FROM staging.stg_figure")
         con.execute("INSERT INTO staging.stg_figure BY NAME SELECT * FROM _figures")
 

@@ -11,7 +11,8 @@ from warehouse.metrics import apply_context_rules, metric_id_for, metric_key_for
 from warehouse.units import canonical_unit, multiplier
 
 FIGURE_SCHEMA: dict[str, pl.DataType] = {
-    "doc_id": pl.String, "file": pl.String, "doc": pl.String, "region_zh": pl.String, "period": pl.String,
+    "doc_id": pl.String, "file": pl.String, "doc": pl.String, "region_zh": pl.String, "region_code": pl.String,
+    "period": pl.String,
     "metric_zh": pl.String, "category": pl.String, "value": pl.Float64, "value_max": pl.Float64,
     "unit_zh": pl.String, "value_canonical": pl.Float64, "qualifier": pl.String, "kind": pl.String,
     "quote": pl.String, "char_start": pl.Int64, "char_end": pl.Int64,
@@ -20,7 +21,7 @@ FIGURE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 CLEAN_COLUMNS = [
-    "figure_id", "doc_id", "file", "region_zh", "period", "year", "period_grain", "kind", "metric_zh",
+    "figure_id", "doc_id", "file", "region_zh", "region_code", "period", "year", "period_grain", "kind", "metric_zh",
     "metric_id", "metric_key", "category", "value", "value_max", "unit_zh", "value_canonical", "value_max_canonical",
     "unit_canonical", "qualifier", "quote", "char_start", "char_end", *BASIS_COLUMNS, "sentence",
 ]
@@ -43,7 +44,8 @@ def clean_figures(raw: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={**_clean_schema()})
     df = raw.with_columns(
         [pl.col(c).str.strip_chars() for c in ("region_zh", "period", "metric_zh", "category", "unit_zh", "qualifier", "kind")]
-    ).with_columns(pl.col("unit_zh").fill_null(""), pl.col("metric_zh").fill_null(""),
+    ).with_columns(pl.when(pl.col("region_code") != "").then(pl.col("region_code")).alias("region_code"),  # "": none
+                   pl.col("unit_zh").fill_null(""), pl.col("metric_zh").fill_null(""),
                    # rows of an extractor that states no evidence (older CSVs, hand-made rows) say so
                    *[pl.col(b).fill_null("default") for b in BASIS_COLUMNS])
     df = map_distinct(df, ["unit_zh", "category"], canonical_unit, "unit_canonical", pl.String)

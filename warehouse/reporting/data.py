@@ -14,32 +14,35 @@ from warehouse.reporting.quality import CheckSummary, CoverageRow, check_summary
 
 REQUIRED_VIEWS = ("metric_series", "target_progress", "undated_targets", "series_figure")
 
-# Every region with an active figure, with its ancestors from dim_region (province → prefecture → county):
-# the report orders its sections by that path, then by name. The country (全国) comes first, regions the
+# Every region with an active figure, with its ancestors from dim_region (province → prefecture → county),
+# walked by division code: the report orders its sections by that path, then by name. The country (全国) comes first, regions the
 # gazetteer does not know come last.
 REGIONS_SQL = """
 WITH RECURSIVE active AS (
-    SELECT region_zh, count(*) AS figures FROM fact_figure
+    SELECT region_zh, min(region_code) AS region_code, count(*) AS figures FROM fact_figure
     WHERE retired_at IS NULL AND region_zh IS NOT NULL GROUP BY region_zh
 ), chain AS (
-    SELECT region_zh, region_zh AS ancestor, 0 AS depth FROM active
+    SELECT region_zh, region_code AS ancestor, region_zh AS name, 0 AS depth FROM active WHERE region_code IS NOT NULL
     UNION ALL
-    SELECT c.region_zh, r.parent, c.depth + 1
-    FROM chain c JOIN dim_region r ON r.region_zh = c.ancestor
-    WHERE r.parent IS NOT NULL AND c.depth < 6
+    SELECT c.region_zh, r.parent_code, r.parent_zh, c.depth + 1
+    FROM chain c JOIN dim_region r ON r.region_code = c.ancestor
+    WHERE r.parent_code IS NOT NULL AND c.depth < 6
 )
-SELECT a.region_zh, a.figures, r.level, r.parent, list(c.ancestor ORDER BY c.depth DESC) AS path
+SELECT a.region_zh, a.figures, r.level, r.parent_zh AS parent,
+       list(c.name ORDER BY c.depth DESC) FILTER (WHERE c.ancestor IS NOT NULL) AS path,
+       list(c.ancestor ORDER BY c.depth DESC) FILTER (WHERE c.ancestor IS NOT NULL) AS code_path
 FROM active a
-JOIN chain c USING (region_zh)
-LEFT JOIN dim_region r USING (region_zh)
-GROUP BY a.region_zh, a.figures, r.level, r.parent
-ORDER BY CASE WHEN r.level = 'country' THEN 0 WHEN r.level IS NULL THEN 2 ELSE 1 END, path
+LEFT JOIN chain c USING (region_zh)
+LEFT JOIN dim_region r ON r.region_code = a.region_code
+GROUP BY a.region_zh, a.figures, r.level, r.parent_zh
+ORDER BY CASE WHEN r.level = 'country' THEN 0 WHEN r.level IS NULL THEN 2 ELSE 1 END, code_path, a.region_zh
 """
 
 # The yearly series, catalogued or grouped by metric_key (series_key names either).
 SERIES_SQL = """
-SELECT region_zh, series_key, metric_id, catalogued, name_zh, category, unit, year, value, source_count,
-       figure_count, min_value, max_value, conflict, yoy_change, yoy_change_pct
+SELECT region_zh, series_key, metric_id, catalogued, name_zh, category, unit_canonical AS unit, year,
+       value_canonical AS value, source_count, figure_count, min_value_canonical AS min_value,
+       max_value_canonical AS max_value, conflict, yoy_change, yoy_change_pct
 FROM metric_series ORDER BY region_zh, series_key, year
 """
 
@@ -50,14 +53,14 @@ FROM metric_series ORDER BY region_zh, series_key, year
 # stated_value/unit_zh: as the document wrote it (the series is canonical).
 POINT_SOURCES_SQL = """
 WITH ranked AS (
-    SELECT sf.region_zh, sf.series_key, sf.year, sf.value, sf.figure_id, sf.doc_id, d.published,
+    SELECT sf.region_zh, sf.series_key, sf.year, sf.value_canonical AS value, sf.figure_id, sf.doc_id, d.published,
            count(*) OVER point AS point_figures,
            count(*) OVER same_value AS value_figures,
            row_number() OVER (same_value ORDER BY d.published NULLS LAST, sf.figure_id) AS rank_in_value
     FROM series_figure sf
     LEFT JOIN dim_document d ON d.doc_id = sf.doc_id
     WINDOW point AS (PARTITION BY sf.region_zh, sf.series_key, sf.year),
-           same_value AS (PARTITION BY sf.region_zh, sf.series_key, sf.year, sf.value)
+           same_value AS (PARTITION BY sf.region_zh, sf.series_key, sf.year, sf.value_canonical)
 ), listed AS (
     SELECT * FROM ranked
     QUALIFY row_number() OVER (PARTITION BY region_zh, series_key, year
@@ -77,8 +80,9 @@ SOURCES_PER_POINT = 6
 # their document and the value as the document stated it (stated_value, unit_zh).
 TARGETS_SQL = """
 SELECT t.figure_id, t.file, t.region_zh, t.series_key, t.metric_id, t.metric_key, t.metric_zh, t.category, t.period,
-       t.target_year, t.target_value, t.target_value_max, t.target_qualifier, t.unit, t.actual_year, t.actual_value,
-       t.latest_actual_year, t.latest_actual_value, t.attained, t.quote,
+       t.target_year, t.target_value_canonical AS target_value, t.target_value_max_canonical AS target_value_max,
+       t.target_qualifier, t.unit_canonical AS unit, t.actual_year, t.actual_value_canonical AS actual_value,
+       t.latest_actual_year, t.latest_actual_value_canonical AS latest_actual_value, t.attained, t.quote,
        f.value AS stated_value, f.value_max AS stated_value_max, f.unit_zh, d.title, d.url, d.published
 FROM (SELECT * FROM target_progress
       UNION ALL BY NAME
