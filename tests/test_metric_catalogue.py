@@ -149,7 +149,8 @@ def test_entry_does_not_map_other_phrases(metric_id, phrase, category):
     ("第三产业占比提高", "rate.structure.tertiary.growth"),
     ("年末常住人口比上年末增加", "population.resident.growth"),
     ("生产总值年均增长", None),                                              # a plan-period average is not a year's growth
-    ("户籍人均生产总值增长", None),
+    ("户籍人均生产总值增长", "gdp.per_capita.registered.growth"),       # not the per-resident one
+    ("第二产业比上年增长", "gdp.secondary_industry.growth"),              # a table row's growth
     ("三个区分别实现地区生产总值增长", None),                                # several metrics at once
 ])
 def test_growth_rate_takes_the_growth_id_of_its_entry(phrase, expected):
