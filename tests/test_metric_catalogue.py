@@ -183,6 +183,8 @@ def test_three_sector_structure_assigns_shares_in_order():
     ("湖北省名牌产品", "brand_count", "省名牌"),                              # a region keeps its level
     ("取得福建名牌", "brand_count", "取得省名牌"),
     ("咸宁市名牌", "brand_count", "市名牌"),
+    ("“江西省政府质量奖”", "award_count", "省政府质量奖"),                  # a government award keeps its level
+    ("温州市政府质量奖", "award_count", "市政府质量奖"),
     ("地区生产总值比上年增长", "growth_rate", "地区生产总值增长"),           # one growth wording, no comparison
     ("地区生产总值增速", "growth_rate", "地区生产总值增长"),
     ("省著名商標數", "brand_count", "省著名商标"),

@@ -54,3 +54,34 @@ def test_quote_rules(metric_zh, category, unit_zh, quote, sentence, expected):
 def test_a_reread_figure_takes_the_key_of_the_phrase_read():
     assert _mapped("省名牌和", "brand_count", "个", "省名牌和3个", "新认定12个省名牌和3个区域名牌。", ) == \
         ("brand.regional", "区域名牌")
+
+
+def _sentence_figures(rows):
+    frame = pl.DataFrame(rows, orient="row", schema={"doc_id": pl.String, "region_zh": pl.String, "period": pl.String,
+                                                     "category": pl.String, "metric_zh": pl.String, "char_start": pl.Int64,
+                                                     "unit_zh": pl.String, "quote": pl.String, "sentence": pl.String})
+    ids = [metric_id_for(r[4], r[3]) for r in rows]
+    keys = [metric_key_for(r[4], r[3]) for r in rows]
+    return apply_context_rules(frame.with_columns(pl.Series("metric_id", ids, pl.String), pl.Series("metric_key", keys)))
+
+
+@pytest.mark.parametrize("award, sentence, expected", [
+    ("省政府质量奖", "全区累计获省政府质量奖6项、提名奖2项。", "award.quality_nomination"),
+    ("中国质量奖", "累计获中国质量奖1项、提名奖2项。", "award.china_quality_nomination"),
+    ("省名牌产品", "全区拥有省名牌产品6项、提名奖2项。", None),              # not an award before it
+])
+def test_a_bare_nomination_is_of_the_award_before_it(award, sentence, expected):
+    first = sentence.index(award)
+    out = _sentence_figures([
+        ("d", "甲区", "2021", "award_count" if "奖" in award else "brand_count", award, first, "项", award + "6项", sentence),
+        ("d", "甲区", "2021", "award_count", "提名奖", sentence.index("提名奖"), "项", "提名奖2项", sentence),
+    ])
+    assert out["metric_id"][1] == expected
+
+
+def test_a_bare_nomination_in_another_sentence_is_not_sure():
+    out = _sentence_figures([
+        ("d", "甲区", "2021", "award_count", "省政府质量奖", 0, "项", "省政府质量奖6项", "全区获省政府质量奖6项。"),
+        ("d", "甲区", "2021", "award_count", "提名奖", 20, "项", "提名奖2项", "另有提名奖2项。"),
+    ])
+    assert out["metric_id"].to_list() == ["award.provincial_quality", None]

@@ -254,7 +254,7 @@ def apply_context_rules(figures: pl.DataFrame) -> pl.DataFrame:
         return figures
     group = ["doc_id", "region_zh", "period", "category"]
     if {"quote", "sentence", "unit_zh", "metric_key"} <= set(figures.columns):
-        figures = _reread_from_quotes(figures)
+        figures = _bare_nominations(_reread_from_quotes(figures))
     df = map_distinct(figures, ["metric_zh", "category"], core_phrase, "_core", pl.String)
     growth = pl.col("category") == GROWTH_CATEGORY
 
@@ -411,6 +411,23 @@ def _reread_from_quotes(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.when(changed).then(pl.col("_id")).otherwise(pl.col("metric_id")).alias("metric_id"),
                            pl.when(changed).then(pl.col("_key")).otherwise(pl.col("metric_key")).alias("metric_key")
                            ).drop("_row", "_id", "_key")
+
+
+def _bare_nominations(df: pl.DataFrame) -> pl.DataFrame:
+    """A bare 提名奖 takes the nomination id of the award the figure before it in the same sentence names."""
+    rule = _data()["context_rules"]["bare_nominations"]
+    bare = re.compile(rule["phrase"])
+    of = rule["of"]
+    df = df.with_row_index("_row")
+    ordered = df.sort("doc_id", "char_start")
+    before = [pl.col(c).shift(1).over("doc_id", order_by="char_start").alias("_prev_" + c) for c in ("metric_id", "sentence")]
+    ordered = ordered.with_columns(before)
+    ordered = map_distinct(ordered, ["metric_zh"], lambda m: bool(bare.search(key_phrase(m))), "_bare", pl.Boolean)
+    nominated = pl.col("_prev_metric_id").cast(pl.String).replace_strict(of, default=None, return_dtype=pl.String)
+    stated = ((pl.col("category") == rule["category"]) & pl.col("_bare") & pl.col("metric_id").is_null()
+              & (pl.col("_prev_sentence") == pl.col("sentence")))
+    ordered = ordered.with_columns(pl.when(stated).then(nominated).otherwise(pl.col("metric_id")).alias("metric_id"))
+    return ordered.sort("_row").drop("_row", "_bare", "_prev_metric_id", "_prev_sentence")
 
 
 def _structure_rule_of(metric_zh: str | None) -> int | None:
