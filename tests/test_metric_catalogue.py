@@ -31,7 +31,7 @@ SUBJECT_CATEGORIES = ("gdp", "revenue", "standard_count", "certification_count")
     ("地区生产总值同比增长", "growth_rate", "gdp.growth"),                   # growth id of gdp.total
     ("地方财政预算收入下降", "growth_rate", "revenue.general_budget.growth"),
     ("人均GDP比上年增长", "growth_rate", "gdp.per_capita.growth"),
-    ("一般公共预算支出增长", "growth_rate", None),                           # spending is not revenue
+    ("一般公共预算支出增长", "growth_rate", "expenditure.general_budget.growth"),  # spending is not revenue
     ("地方公共财政预算收入", "revenue", "revenue.general_budget"),
     ("财政总收入", "revenue", "revenue.fiscal_total"),
     ("税收收入", "revenue", "revenue.tax"),
