@@ -31,7 +31,7 @@ SUBJECT_CATEGORIES = ("gdp", "revenue", "standard_count", "certification_count")
     ("地区生产总值同比增长", "growth_rate", "gdp.growth"),                   # growth id of gdp.total
     ("地方财政预算收入下降", "growth_rate", "revenue.general_budget.growth"),
     ("人均GDP比上年增长", "growth_rate", "gdp.per_capita.growth"),
-    ("一般公共预算支出增长", "growth_rate", None),                           # spending is not revenue
+    ("一般公共预算支出增长", "growth_rate", "expenditure.general_budget.growth"),  # spending is not revenue
     ("地方公共财政预算收入", "revenue", "revenue.general_budget"),
     ("财政总收入", "revenue", "revenue.fiscal_total"),
     ("税收收入", "revenue", "revenue.tax"),
@@ -149,7 +149,8 @@ def test_entry_does_not_map_other_phrases(metric_id, phrase, category):
     ("第三产业占比提高", "rate.structure.tertiary.growth"),
     ("年末常住人口比上年末增加", "population.resident.growth"),
     ("生产总值年均增长", None),                                              # a plan-period average is not a year's growth
-    ("户籍人均生产总值增长", None),
+    ("户籍人均生产总值增长", "gdp.per_capita.registered.growth"),       # not the per-resident one
+    ("第二产业比上年增长", "gdp.secondary_industry.growth"),              # a table row's growth
     ("三个区分别实现地区生产总值增长", None),                                # several metrics at once
 ])
 def test_growth_rate_takes_the_growth_id_of_its_entry(phrase, expected):
@@ -182,6 +183,8 @@ def test_three_sector_structure_assigns_shares_in_order():
     ("湖北省名牌产品", "brand_count", "省名牌"),                              # a region keeps its level
     ("取得福建名牌", "brand_count", "取得省名牌"),
     ("咸宁市名牌", "brand_count", "市名牌"),
+    ("“江西省政府质量奖”", "award_count", "省政府质量奖"),                  # a government award keeps its level
+    ("温州市政府质量奖", "award_count", "市政府质量奖"),
     ("地区生产总值比上年增长", "growth_rate", "地区生产总值增长"),           # one growth wording, no comparison
     ("地区生产总值增速", "growth_rate", "地区生产总值增长"),
     ("省著名商標數", "brand_count", "省著名商标"),

@@ -253,6 +253,8 @@ def apply_context_rules(figures: pl.DataFrame) -> pl.DataFrame:
     if figures.is_empty():
         return figures
     group = ["doc_id", "region_zh", "period", "category"]
+    if {"quote", "sentence", "unit_zh", "metric_key"} <= set(figures.columns):
+        figures = _bare_nominations(_reread_from_quotes(figures))
     df = map_distinct(figures, ["metric_zh", "category"], core_phrase, "_core", pl.String)
     growth = pl.col("category") == GROWTH_CATEGORY
 
@@ -287,6 +289,145 @@ def apply_context_rules(figures: pl.DataFrame) -> pl.DataFrame:
             df = df.with_columns(pl.when(stated).then(chosen).otherwise(pl.col("metric_id")).alias("metric_id"))
         df = df.drop("_structure")
     return df.drop("_core")
+
+
+@dataclass(frozen=True)
+class QuoteRules:
+    categories: frozenset
+    classifiers: frozenset
+    trailing: re.Pattern
+    verbs: re.Pattern
+    clause_end: re.Pattern
+    level_categories: frozenset
+    level_list: re.Pattern
+    value_added_category: str
+    value_added_phrase: str
+    value_added_subject: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def quote_rules() -> QuoteRules:
+    c = _data()["context_rules"]
+    r, lv, va = c["reread_counts"], c["level_lists"], c["bare_value_added"]
+    return QuoteRules(frozenset(r["categories"]), frozenset(r["classifiers"]), re.compile(r["trailing"]),
+                      re.compile(r["verbs"]), re.compile(r["clause_end"]), frozenset(lv["categories"]),
+                      re.compile(lv["pattern"]), va["category"], va["phrase"], re.compile(va["subject"]))
+
+
+_NUMBER = re.compile(r"[0-9０-９〇零一二两兩三四五六七八九十百千万萬]")
+_BREAK = re.compile(r"\s+")
+
+
+def _place(metric_zh: str, quote: str, sentence: str) -> tuple[str, str, str] | None:
+    """(text of the quote before the phrase, of the quote after it, of the sentence after the quote), glosses
+    removed; None when the phrase is not in its quote."""
+    quote, sentence = _PINYIN.sub("", quote), _PINYIN.sub("", sentence)
+    at = quote.find(metric_zh) if metric_zh else -1
+    if at < 0:
+        return None
+    start = sentence.find(quote)
+    return quote[:at], quote[at + len(metric_zh):], sentence[start + len(quote):] if start >= 0 else ""
+
+
+def reread_phrase(metric_zh: str | None, category: str | None, unit_zh: str | None, quote: str | None,
+                  sentence: str | None) -> str | None:
+    """The phrase a count's quote and sentence say it counts (reread_counts), when that is not metric_zh."""
+    rules = quote_rules()
+    metric_zh = metric_zh or ""
+    placed = _place(metric_zh, quote or "", sentence or "") if category in rules.categories else None
+    if placed is None:
+        return None
+    before, after, rest = placed
+    following = rules.trailing.sub("", rules.clause_end.split(rest, maxsplit=1)[0])
+    counted_after = bool(following) and (unit_zh or "") in rules.classifiers and after.rstrip().endswith(unit_zh or "-")
+    pieces = _BREAK.split(metric_zh.strip())
+    if _NUMBER.search(before):                         # 86个中国名牌 新增…: the phrase follows its number
+        piece = pieces[0]
+        if rules.verbs.search(piece):                  # 5家企业荣获 | 市长质量奖
+            return following or None
+        piece = rules.trailing.sub("", piece)
+    else:                                              # …名牌和4个 | 区域名牌: the phrase precedes its number
+        if counted_after:
+            return following
+        piece = pieces[-1]
+        if rules.trailing.search(piece):               # the phrase of the figure before
+            return None
+    return piece if piece and piece != metric_zh else None
+
+
+def level_list_phrase(metric_zh: str | None, category: str | None, quote: str | None, sentence: str | None) -> str | None:
+    """国家、省、 + 市级品牌: the phrase completed by the bare level words listed before it (level_lists)."""
+    rules = quote_rules()
+    if category not in rules.level_categories or not metric_zh:
+        return None
+    placed = _place(metric_zh, quote or "", sentence or "")
+    if placed is None:
+        return None
+    text = _PINYIN.sub("", sentence or "")
+    start = text.find(_PINYIN.sub("", quote or ""))
+    if start < 0:
+        return None
+    levels = rules.level_list.search(text[:start + len(placed[0])])
+    return levels.group(0) + metric_zh if levels else None
+
+
+def value_added_phrase(metric_zh: str | None, category: str | None, quote: str | None, sentence: str | None) -> str | None:
+    """A bare 增加值 completed by the output named before it in the sentence (bare_value_added)."""
+    rules = quote_rules()
+    if category != rules.value_added_category or key_phrase(metric_zh) != rules.value_added_phrase:
+        return None
+    text = _PINYIN.sub("", sentence or "")
+    start = text.find(_PINYIN.sub("", quote or ""))
+    subjects = rules.value_added_subject.findall(text[:start]) if start > 0 else []
+    return subjects[-1] + rules.value_added_phrase if subjects else None
+
+
+def _reread_from_quotes(df: pl.DataFrame) -> pl.DataFrame:
+    """Figures whose quote and sentence name what they count better than their phrase: a count no rule maps,
+    a phrase after a list of level words, a bare 增加值. Their metric_id and metric_key follow the phrase so read."""
+    rules = quote_rules()
+    candidates = ((pl.col("metric_id").is_null() & pl.col("category").is_in(list(rules.categories)))
+                  | pl.col("category").is_in(list(rules.level_categories))
+                  | ((pl.col("category") == rules.value_added_category) & pl.col("metric_zh").str.contains(rules.value_added_phrase)))
+    df = df.with_row_index("_row")
+    rows = df.filter(candidates).select("_row", "metric_zh", "category", "unit_zh", "quote", "sentence", "metric_id")
+    ids, keys, index = [], [], []
+    for row, metric_zh, category, unit_zh, quote, sentence, metric_id in rows.iter_rows():
+        listed = level_list_phrase(metric_zh, category, quote, sentence)
+        if listed is not None:                          # the total of the listed levels, or not sure
+            ids.append(metric_id_for(listed, category)), keys.append(metric_key_for(listed, category)), index.append(row)
+            continue
+        phrase = value_added_phrase(metric_zh, category, quote, sentence) or (
+            reread_phrase(metric_zh, category, unit_zh, quote, sentence) if metric_id is None else None)
+        found = metric_id_for(phrase, category) if phrase else None
+        if found:
+            ids.append(found), keys.append(metric_key_for(phrase, category)), index.append(row)
+    if not index:
+        return df.drop("_row")
+    new = pl.DataFrame({"_row": index, "_id": ids, "_key": keys},
+                       schema={"_row": pl.UInt32, "_id": pl.String, "_key": pl.String})
+    df = df.join(new, on="_row", how="left", maintain_order="left")
+    changed = pl.col("_row").is_in(new["_row"].implode())
+    return df.with_columns(pl.when(changed).then(pl.col("_id")).otherwise(pl.col("metric_id")).alias("metric_id"),
+                           pl.when(changed).then(pl.col("_key")).otherwise(pl.col("metric_key")).alias("metric_key")
+                           ).drop("_row", "_id", "_key")
+
+
+def _bare_nominations(df: pl.DataFrame) -> pl.DataFrame:
+    """A bare 提名奖 takes the nomination id of the award the figure before it in the same sentence names."""
+    rule = _data()["context_rules"]["bare_nominations"]
+    bare = re.compile(rule["phrase"])
+    of = rule["of"]
+    df = df.with_row_index("_row")
+    ordered = df.sort("doc_id", "char_start")
+    before = [pl.col(c).shift(1).over("doc_id", order_by="char_start").alias("_prev_" + c) for c in ("metric_id", "sentence")]
+    ordered = ordered.with_columns(before)
+    ordered = map_distinct(ordered, ["metric_zh"], lambda m: bool(bare.search(key_phrase(m))), "_bare", pl.Boolean)
+    nominated = pl.col("_prev_metric_id").cast(pl.String).replace_strict(of, default=None, return_dtype=pl.String)
+    stated = ((pl.col("category") == rule["category"]) & pl.col("_bare") & pl.col("metric_id").is_null()
+              & (pl.col("_prev_sentence") == pl.col("sentence")))
+    ordered = ordered.with_columns(pl.when(stated).then(nominated).otherwise(pl.col("metric_id")).alias("metric_id"))
+    return ordered.sort("_row").drop("_row", "_bare", "_prev_metric_id", "_prev_sentence")
 
 
 def _structure_rule_of(metric_zh: str | None) -> int | None:
