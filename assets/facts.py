@@ -72,6 +72,19 @@ def warehouse_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
     selected = {k.name for k in context.selected_asset_check_keys}
     if not selected:
         return
+    try:
+        results = _validate(context, warehouse, selected)
+    except Exception:
+        # the suites could not run: load_runs still gets the run's counts, each selected suite as failed
+        if tables:
+            _record_check_counts(context, warehouse, [], failed_suites=len(selected))
+        raise
+    if tables:  # the run's check counts in load_runs, whoever started it: the batch's checks and these
+        _record_check_counts(context, warehouse, results)
+    yield from results
+
+
+def _validate(context: AssetExecutionContext, warehouse: WarehouseResource, selected: set[str]) -> list:
     with warehouse.read() as con:
         scope = check_scope(con, context.run_id)
         frames_by_suite = read_frames(con, scope, selected)
@@ -87,10 +100,15 @@ def warehouse_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
             extra["skipped"] = outcome.skipped
         results.append(to_check_result(outcome.results, outcome.rows, extra, asset_key=outcome.suite.asset,
                                        check_name=outcome.suite.name))
-    if tables:  # the run's check counts in load_runs, whoever started it: the batch's checks and these
-        earlier = [e.dagster_event.event_specific_data.passed for e in context.instance.all_logs(
-            context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
-        passed = sum(earlier) + sum(r.passed for r in results)
-        with warehouse.write() as con:
-            io.record_check_counts(con, context.run_id, passed, len(earlier) + len(results) - passed)
-    yield from results
+    return results
+
+
+def _record_check_counts(context: AssetExecutionContext, warehouse: WarehouseResource, results: list,
+                         failed_suites: int = 0) -> None:
+    """The run's check counts in load_runs: the checks evaluated earlier in the run (the batch's), these
+    results, and `failed_suites` that could not be evaluated."""
+    earlier = [e.dagster_event.event_specific_data.passed for e in context.instance.all_logs(
+        context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
+    passed = sum(earlier) + sum(r.passed for r in results)
+    with warehouse.write() as con:
+        io.record_check_counts(con, context.run_id, passed, len(earlier) + len(results) + failed_suites - passed)

@@ -78,3 +78,24 @@ def test_every_figure_keeps_the_sentence_its_quote_sits_in(seed_load, read_db):
         assert sentence.strip("…") in (raw / file).read_text(encoding="utf-8") or "…" in sentence
     # and the series view carries it, so a series reaches its statements in one query
     assert read_db(db, "SELECT count(*) FROM series_figure WHERE sentence IS NULL") == [(0,)]
+
+
+def test_a_load_whose_suites_cannot_run_still_records_its_check_counts(tmp_path, monkeypatch, read_db):
+    """The load commits before the warehouse suites run; when they raise, load_runs still gets the run's
+    counts: the batch checks that passed, and every warehouse suite as failed."""
+    import assets.facts
+    from expectations.warehouse_checks import WAREHOUSE_SUITES
+    from tests.conftest import materialize_load
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a suite that cannot run")
+
+    monkeypatch.setattr(assets.facts, "validate_suites", broken)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("海门市2020年上半年完成地区生产总值410亿元,同比增长8.8%。\n", encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    result = materialize_load(raw, db)
+    assert not result.success
+    [(status, passed, failed)] = read_db(db, "SELECT status, checks_passed, checks_failed FROM load_runs")
+    assert status == "loaded" and passed >= 1 and failed == len(WAREHOUSE_SUITES)
