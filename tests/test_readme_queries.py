@@ -32,3 +32,13 @@ def test_a_readme_query_answers_with_rows(query, analyst_warehouse):  # noqa: F8
     run = qcity("sql", query, "--db", str(analyst_warehouse.db), "--format", "json", timeout=60)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout), f"no rows: {query}"
+
+
+def test_every_table_and_view_is_documented_and_names_its_files(analyst_warehouse, read_db):  # noqa: F811
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    relations = read_db(analyst_warehouse.db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+    for (name,) in relations:
+        assert f"`{name}`" in readme, f"{name} is not in the README"
+        columns = {c for (c, *_) in read_db(analyst_warehouse.db, f"DESCRIBE {name}")}
+        if columns & {"doc_id", "doc_ids"}:
+            assert columns & {"file", "files"}, f"{name} has a doc_id but no file"
