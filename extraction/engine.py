@@ -10,6 +10,7 @@ import bisect
 import gc
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
 from extraction import categories, exclusions, kinds, metrics, qualifiers
 from extraction.context import DocumentContext, build_context
@@ -137,7 +138,10 @@ def _extract(document: Document) -> list[Figure]:
     scan_mask = bytearray(mask)
     for s, e in table_line_mask(norm):  # table cells are read by the table rules only
         scan_mask[s:e] = b"\x01" * (e - s)
-    mentions = sorted(scan(norm, scan_mask) + scan_tables(norm, mask), key=lambda m: m.num_start)
+    mentions = scan(norm, scan_mask)  # in order of num_start
+    table_mentions = scan_tables(norm, mask)
+    if table_mentions:
+        mentions = sorted(mentions + table_mentions, key=attrgetter("num_start"))
     cues = find_cues(norm, mask)
     context = build_context(document, nt, cues, [m.start for m in mentions])
     doc = _Doc(
