@@ -126,8 +126,20 @@ def update_extraction(out_dir: Path, *, extraction: ExtractionResult, extraction
     data["budgets"] = {**extraction_budgets(extraction, len(extraction_runs), one_line), **rest}
     js.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     md = out_dir / "results.md"
-    md.write_text(_markdown(data, sample_document), encoding="utf-8")
+    md.write_text(_keep_fuzz_section(_markdown(data, sample_document), md), encoding="utf-8")
     return md, js
+
+
+_FUZZ_START, _FUZZ_END = "<!-- fuzz:start -->", "<!-- fuzz:end -->"  # bench/fuzz.py's section
+
+
+def _keep_fuzz_section(text: str, md: Path) -> str:
+    """`text` with the fuzz section of the existing results.md (bench.fuzz writes it; re-rendering dropped it)."""
+    old = md.read_text(encoding="utf-8") if md.exists() else ""
+    start, end = old.find(_FUZZ_START), old.find(_FUZZ_END)
+    if start < 0 or end < start or _FUZZ_START in text:
+        return text
+    return text.rstrip("\n") + "\n\n" + old[start:end + len(_FUZZ_END)] + "\n"
 
 
 def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[LoadResult],
@@ -174,7 +186,7 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
     js = out_dir / "results.json"
     js.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     md = out_dir / "results.md"
-    md.write_text(_markdown(data, sample_document), encoding="utf-8")
+    md.write_text(_keep_fuzz_section(_markdown(data, sample_document), md), encoding="utf-8")
     return md, js
 
 

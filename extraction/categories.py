@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from extraction.lexicon_loader import alternation, load
 
@@ -71,6 +72,7 @@ def names_counted(phrase: str) -> bool:
     return _first(_COUNT, phrase) is not None
 
 
+@lru_cache(maxsize=4096)  # asked several times per figure, of leads that repeat (同比增长): bounded
 def is_growth(lead: str) -> bool:
     """增长8.8%, 比上年提高2.6个百分点: a change over time right before the number."""
     tail = lead.rstrip()

@@ -7,8 +7,10 @@ by a lexicon in extraction/lexicon/.
 from __future__ import annotations
 
 import bisect
+import gc
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
 from extraction import categories, exclusions, kinds, metrics, qualifiers
 from extraction.context import DocumentContext, build_context
@@ -49,7 +51,15 @@ _UNIQUE_SCAN_BUDGET = 200_000_000  # chars scanned by raw.find per document
 def extract_figures(document: Document) -> list[Figure]:
     """All figures of a document. A rule bug raises: the caller records the document as rejected
     (extraction/batch.py) rather than loading it as active and empty."""
-    return _extract(document)
+    if not gc.isenabled():
+        return _extract(document)
+    # The rules make a few objects per figure and no reference cycles: the collector's passes over a long
+    # text's growing figure list are pure cost (~5% of a 40,000-figure text). It resumes after.
+    gc.disable()
+    try:
+        return _extract(document)
+    finally:
+        gc.enable()
 
 
 def _region_name(context: DocumentContext, norm_lead: str) -> tuple[str, str, str]:
@@ -132,7 +142,10 @@ def _extract(document: Document) -> list[Figure]:
     scan_mask = bytearray(mask)
     for s, e in table_line_mask(norm):  # table cells are read by the table rules only
         scan_mask[s:e] = b"\x01" * (e - s)
-    mentions = sorted(scan(norm, scan_mask) + scan_tables(norm, mask), key=lambda m: m.num_start)
+    mentions = scan(norm, scan_mask)  # in order of num_start
+    table_mentions = scan_tables(norm, mask)
+    if table_mentions:
+        mentions = sorted(mentions + table_mentions, key=attrgetter("num_start"))
     cues = find_cues(norm, mask)
     context = build_context(document, nt, cues, [m.start for m in mentions])
     doc = _Doc(
@@ -212,7 +225,7 @@ _INHERITED = ("title", "opening", "manifest", "default")  # the bases of PeriodC
 def _target_basis(doc: _Doc, m: Mention, sent_start: int, para_start: int) -> str | None:
     """Why the figure is a goal (the basis of kind `target`), or None for an actual."""
     context = doc.context
-    if context.in_review(m.start):
+    if context.review_spans and context.in_review(m.start):
         return None  # a plan's review section reports actuals
     if context.plan.value:
         if context.plan.rule == "goals notice" and doc.goals.reports_done(sent_start, doc.sentence_end(m.start)):
@@ -221,7 +234,7 @@ def _target_basis(doc: _Doc, m: Mention, sent_start: int, para_start: int) -> st
     if m.start >= doc.outlook:
         return "section"
     own = doc.goals.target_basis(m.start, sent_start, para_start)
-    if own is None and context.goal_year(m.start) and not doc.goals.reports_actual(sent_start, m.start):
+    if own is None and context.goal_sections and context.goal_year(m.start) and not doc.goals.reports_actual(sent_start, m.start):
         return "section"  # a goal listed under 「到2025年,…:」
     return own
 
@@ -258,25 +271,26 @@ def _unit_as_written(nt: NormText, m: Mention) -> str:
 
 def _actual_period(doc: _Doc, m: Mention, info: dict, sent_start: int, para_start: int,
                    done: list[Mention], done_starts: list[int], figures: list[Figure]) -> tuple[str, str]:
-    norm = doc.norm
+    norm = doc.nt.norm
+    periods = doc.periods
     prev = done[-1] if done else None
     if m.kind_hint == "ratio" and prev is not None and prev.kind_hint == "ratio" and prev.end + 1 >= m.num_start:
         return figures[-1].period, figures[-1].period_basis  # the terms of one ratio share its period
     if m.kind_hint == "streak":
         return "cumulative", "clause"  # 连续14年: a running count by its own words
     cat = info["category"]
-    resolved = doc.periods.resolve(m.start, para_start, sent_start, info["clause_start"], cat == "growth_rate",
+    resolved = periods.resolve(m.start, para_start, sent_start, info["clause_start"], cat == "growth_rate",
                                    cat not in ("rate", "growth_rate", "rank"))
     if cat == "rank" and prev is not None and prev.end >= sent_start and m.start - prev.end <= 8 \
             and not _CLAUSE_BREAK.search(norm, prev.end, m.start) and figures[-1].category != "rank":
         resolved = figures[-1].period, "clause"  # 101件,居全省第二位: a rank holds when its figure holds
-    if resolved[1] != "clause" and doc.periods.cue_before(m.end, min(len(norm), m.end + _CLAUSE_MAX)):
-        window = min(len(norm), m.end + _CLAUSE_MAX)  # a clause is short: never scan the rest of the text
+    window = min(len(norm), m.end + _CLAUSE_MAX)  # a clause is short: never scan the rest of the text
+    if resolved[1] != "clause" and periods.cue_before(m.end, window):
         clause_end = _CLAUSE_END.search(norm, m.end, window)
-        year = doc.periods.year_after(m.end, clause_end.start() if clause_end else window)
+        year = periods.year_after(m.end, clause_end.start() if clause_end else window)
         if year:  # no cue before it in its clause, a year after it: 5家企业荣获2016年度市长质量奖
             resolved = str(year), "clause"
-    span = doc.periods.year_range(m.start, sent_start)
+    span = periods.year_range(m.start, sent_start) if periods.ranges else None  # most texts have no span
     if span:  # the k-th figure after 2015至2017年…分别 holds for the k-th year
         k = bisect.bisect_left(done_starts, m.start) - bisect.bisect_left(done_starts, span[0])
         if span[1] + k <= span[2]:
@@ -288,8 +302,9 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
     """Metric phrase, category and quote span of a mention."""
     norm = nt.norm
     if m.kind_hint == "table":
-        metric = m.extras.get("metric", "")
-        cat = categories.categorize(m.unit.family, "", metric, m.extras.get("column", ""), metric)
+        extras = m.extras or {}
+        metric = extras.get("metric", "")
+        cat = categories.categorize(m.unit.family, "", metric, extras.get("column", ""), metric)
         return {"metric": metric, "category": cat, "shared_category": cat, "quote_start": m.start, "quote_end": m.end,
                 "clause_start": m.start, "metric_span": (m.start, m.start), "family": m.unit.family}
     clause_start = metrics.clause_start(norm, m.start, floor)

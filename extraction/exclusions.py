@@ -41,6 +41,12 @@ def blocked_mask(norm: str) -> bytearray:
     return mask
 
 
+# is_date_or_duration's and is_bad_lead's tests as they are, for the number scan (once per number, no wrapper)
+date_or_duration_at = _FOLLOWED.match
+BAD_LEAD_LAST = _PRECEDED_LAST
+bad_lead_before = _PRECEDED.search
+
+
 def is_date_or_duration(norm: str, num_end: int) -> bool:
     """2016年, 5月, 10周年, 两年来: the number is a date, time or duration."""
     return bool(_FOLLOWED.match(norm, num_end))

@@ -62,11 +62,19 @@ class GoalCues:
     def target_basis(self, pos: int, sentence_start: int, para_start: int) -> str | None:
         """`sentence` when a goal cue of the figure's sentence makes it a target, `section` when a goals
         section (主要目标, 今年将…, 到2020年) does; None for an actual."""
-        if self.actual.within(sentence_start, pos):
+        # _Spans.within, inlined (once per figure, three times)
+        bisect_left = bisect.bisect_left
+        spans = self.actual
+        i = bisect_left(spans.starts, sentence_start)
+        if i < len(spans.starts) and spans.ends[i] <= pos:
             return None
-        if self.sentence.within(sentence_start, pos):
+        spans = self.sentence
+        i = bisect_left(spans.starts, sentence_start)
+        if i < len(spans.starts) and spans.ends[i] <= pos:
             return "sentence"
-        return "section" if self.section.within(para_start, pos) else None
+        spans = self.section
+        i = bisect_left(spans.starts, para_start)
+        return "section" if i < len(spans.starts) and spans.ends[i] <= pos else None
 
     def reports_actual(self, start: int, pos: int) -> bool:
         """A cue of an actual (预计…) between `start` and `pos`."""

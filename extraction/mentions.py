@@ -3,7 +3,8 @@ ranks, and the few Chinese-numeral forms that are figures (六次蝉联, 两个�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from operator import attrgetter
 
 from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load
@@ -25,7 +26,7 @@ class Mention:
     qualifier: str
     implied_unit: str = ""  # unit_zh when the unit is not written (第八 → 位)
     kind_hint: str = ""     # rank, ratio, table, streak, or ""
-    extras: dict = field(default_factory=dict)
+    extras: dict | None = None  # a table cell's metric and column (None: one dict per number costs)
     start: int = -1         # norm offset where the mention's own text starts (≤ num_start)
 
     def __post_init__(self):
@@ -61,6 +62,9 @@ _POSITION_UNIT = re.compile(r"\s*(位|名)")
 _TAIL_BREAK = re.compile(r"[,。;:、!?\n]")  # compiled once: split per Chinese count
 
 
+_NUM_START = attrgetter("num_start")  # the sort key of a text's mentions (a C call, not a lambda, per mention)
+
+
 def _never(*_args) -> None:
     """A rule that cannot match the text (its words are not in it)."""
     return None
@@ -88,7 +92,7 @@ def scan(norm: str, mask: bytearray) -> list[Mention]:
     _scan_ratios(norm, mask, taken, add)
     _scan_arabic(norm, mask, taken, add)
     _scan_chinese(norm, mask, taken, add)
-    out.sort(key=lambda m: m.num_start)
+    out.sort(key=_NUM_START)
     return out
 
 
@@ -152,7 +156,7 @@ def _scan_ratios(norm, mask, taken, add):
 def _scan_arabic(norm, mask, taken, add):
     n = len(norm)
     # the rules' functions and patterns as locals: this loop runs once per number of the text
-    latin_glued, is_bad_lead, is_date = exclusions.latin_glued, exclusions.is_bad_lead, exclusions.is_date_or_duration
+    is_date, bad_lead_last, bad_lead_before = exclusions.date_or_duration_at, exclusions.BAD_LEAD_LAST, exclusions.bad_lead_before
     is_denominator, is_threshold = exclusions.is_denominator, exclusions.is_threshold
     mid_match, range_match, arabic_match = _MID.match, _RANGE_TAIL.match, ARABIC_RE.match
     # rules whose words a text may not hold at all: asked once per text, not once per number
@@ -165,9 +169,13 @@ def _scan_arabic(norm, mask, taken, add):
         mid_match = _never
     for m in ARABIC_RE.finditer(norm):
         s, e = m.span()
-        if taken[s] or mask[s] or latin_glued(norm, s, e):
+        if taken[s] or mask[s]:
             continue
-        if is_bad_lead(norm, s):
+        # exclusions.latin_glued and is_bad_lead, inlined
+        before, nxt = norm[s - 1] if s else "", norm[e:e + 1]
+        if before.isascii() and before.isalpha() or nxt.isascii() and nxt.isalpha():
+            continue
+        if before in bad_lead_last and bad_lead_before(norm, max(0, s - 2), s):
             continue
         between = ""
         mm = mid_match(norm, e)

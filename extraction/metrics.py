@@ -3,6 +3,7 @@ it when the number comes first (422家企业通过质量体系认证)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from extraction.lexicon_loader import alternation, compile_guarded, load
 
@@ -47,8 +48,19 @@ def clause_end(norm: str, pos: int, ceiling: int) -> int:
     return i
 
 
+# The phrases a text's figures are read from repeat (同比增长, 比上年, a metric stated twice): their cuts and
+# verdicts are remembered, a bounded number of them (per process, not per document).
+_PHRASES = 4096
+
+
 def trim(text: str, start: int) -> tuple[int, int]:
     """Offsets (relative to text start `start`) of `text` with leading/trailing cue words removed."""
+    a, b = _trim(text)
+    return start + a, start + b
+
+
+@lru_cache(maxsize=_PHRASES)
+def _trim(text: str) -> tuple[int, int]:
     a = 0
     if text and (text[0] in _LEAD_FIRST or text[0].isspace()):
         while True:  # brackets and cue words may alternate at the start: (全市为
@@ -61,9 +73,10 @@ def trim(text: str, start: int) -> tuple[int, int]:
                 break
     t = _TRAIL.search(text, a) if text and (text[-1] in _TRAIL_LAST or text[-1].isspace()) else None
     b = t.start() if t else len(text)
-    return start + a, start + max(a, b)
+    return a, max(a, b)
 
 
+@lru_cache(maxsize=_PHRASES)
 def is_substantive(text: str) -> bool:
     core = text.strip(_QUOTES_AND_SPACE)
     return bool(_TWO_CJK.search(core)) and core not in _EMPTY and not _SCOPE_ONLY.match(core)

@@ -281,7 +281,7 @@ class PeriodContext:
                 continue
             if c.kind == "cumc" and c.pos < sent_start and not _CARRY:
                 continue
-            scope = self._scope(c, sent_start, clause_start)
+            scope = "clause" if c.pos >= clause_start else "sentence" if c.pos >= sent_start else "paragraph"  # _scope
             if c.kind == "weak":
                 weak_seen = weak_seen or scope
                 continue

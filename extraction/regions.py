@@ -628,12 +628,17 @@ def resolve_document_region_basis(
         accepted.add(m.group)
 
     pending: list[_Mention] = []
+    # the reading a name gets depends on the name and on whether it sits in the body: decided once for each
+    # (a text that names its county on every line asks it thousands of times)
+    sure: dict[tuple[str, bool], tuple[str, str] | None] = {}
     for m in mentions:
-        firm = [(e, s) for e, s in m.cands if s == "s" or (s == "m" and m.zone != "body")]
-        groups = {g.ents[e].group for e, _ in firm}
-        if len(groups) == 1 and len({g.ents[e].group for e, _ in m.cands}) == 1:
-            e, s = firm[0]
-            assign(m, e, s)
+        key = (m.alias, m.zone != "body")
+        if key not in sure:
+            firm = [(e, s) for e, s in m.cands if s == "s" or (s == "m" and m.zone != "body")]
+            groups = {g.ents[e].group for e, _ in firm}
+            sure[key] = firm[0] if len(groups) == 1 and len({g.ents[e].group for e, _ in m.cands}) == 1 else None
+        if sure[key] is not None:
+            assign(m, *sure[key])
         else:
             pending.append(m)
     for _ in range(3):

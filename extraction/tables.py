@@ -58,8 +58,8 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
             col_core = _INNER_SPACE.sub("", _HEADER_UNIT.sub("", col).strip())
             if col_core in _VALUE_COLUMNS:
                 col_core = ""
-            mention.extras["metric"] = label_core + col_core
-            mention.extras["column"] = col_core  # the column's words read as the lead (比上年增长)
+            # the column's words read as the lead (比上年增长)
+            mention.extras = {"metric": label_core + col_core, "column": col_core}
             out.append(mention)
     return out
 

@@ -49,27 +49,25 @@ def match_unit_approx(norm: str, pos: int) -> tuple[Unit, int, str]:
     """`match_unit(norm, pos)` and `inner_approx(norm, pos)` from one match of the unit pattern (the number
     scan wants both for every number)."""
     p = pos
-    while p < len(norm) and norm[p] == " " and p - pos < 2:
+    if norm.startswith(" ", p):  # up to two spaces before the unit
         p += 1
+        if norm.startswith(" ", p):
+            p += 1
     m = UNIT_RE.match(norm, p)
     if not m:
         return NO_UNIT, pos, ""
+    # the unit, in the same call (once per number of a text)
+    prefix, approx, base, bare, bare_approx = m.groups()
     # inner_approx matches at pos itself: after a space there is no unit there
-    approx_in = (m.group("approx") or m.group("bare_approx") or "") if p == pos else ""
-    unit, end = _unit_of(norm, m, pos)
-    return unit, end, approx_in
-
-
-def _unit_of(norm: str, m: re.Match, pos: int) -> tuple[Unit, int]:
-    prefix, approx, base, bare = m.group("prefix", "approx", "base", "bare")
+    approx_in = (approx or bare_approx or "") if p == pos else ""
     if bare:
-        return _unit(bare, float(PREFIXES[bare]), "count"), m.end("bare")
+        return _unit(bare, float(PREFIXES[bare]), "count"), m.end("bare"), approx_in
     if approx and not prefix:
-        return NO_UNIT, pos
+        return NO_UNIT, pos, approx_in
     family = BASES.get(base, "count")
     end = m.end()
     if base in _NOT_BEFORE and _NOT_BEFORE[base].match(norm, end):
-        return NO_UNIT, pos
+        return NO_UNIT, pos, approx_in
     mult = float(PREFIXES[prefix]) if prefix else 1.0
     if family == "ratio":
         mult = 1.0
@@ -79,7 +77,7 @@ def _unit_of(norm: str, m: re.Match, pos: int) -> tuple[Unit, int]:
         alt = _ALTERNATE.match(norm, end)
         if alt:
             text, end = text + alt.group(0), alt.end()
-    return _unit(text, mult, family), end
+    return _unit(text, mult, family), end, approx_in
 
 
 def inner_approx(norm: str, pos: int) -> str:

@@ -219,36 +219,63 @@ def _one_line(file: str = "s02.txt") -> str:
 
 ONE_LINE_CHARS = 2_000_000 // 3
 
-PATHOLOGICAL = [  # the inputs of issue 15
-    ("ones_100k", "1" * 100_000),
-    ("one_line_2mb", ("海门市2020年上半年完成地区生产总值410亿元,同比增长8.8%," * 50_000)[:2_000_000 // 3]),
-    ("yi_50k", "亿" * 50_000),
-    ("one_percent_30k", "1%" * 30_000),
-    ("newlines_100k", "\n" * 100_000),
-    ("digits_400", FOUR_HUNDRED_DIGITS),
+_HAIMEN = "海门市2020年上半年完成地区生产总值410亿元,同比增长8.8%,"  # two figures
+_REAL_ONE_LINE = (_one_line() * (ONE_LINE_CHARS // len(_one_line()) + 1))[:ONE_LINE_CHARS]
+PATHOLOGICAL = [  # the inputs of issue 15, and the figures each gives when read to its end
+    ("ones_100k", "1" * 100_000, 0),  # a number beyond a double is no figure
+    ("one_line_2mb", (_HAIMEN * 50_000)[:ONE_LINE_CHARS], 2 * (ONE_LINE_CHARS // len(_HAIMEN)) + 1),  # + 410亿元 of the cut copy
+    ("yi_50k", "亿" * 50_000, 0),
+    ("one_percent_30k", "1%" * 30_000, 30_000),
+    ("newlines_100k", "\n" * 100_000, 0),
+    ("digits_400", FOUR_HUNDRED_DIGITS, 1),  # 增长5%; the 400 digits are no figure
     # rules that once rescanned a sentence, a run of numerals or the blank lines after every line
-    ("numerals_40k", "一" * 40_000),
-    ("goal_list_20k", "1.到2020年,合格率达到95%。\n" * 20_000),
-    ("year_spans_20k", "2015至2017年占比分别达到3.5%" * 20_000),
-    ("spaces_10k", " " * 10_000),
-    # a real document as one line of ~666,000 characters: cue look-ups once walked the whole paragraph (= text)
-    ("real_one_line_2mb", (_one_line() * (ONE_LINE_CHARS // len(_one_line()) + 1))[:ONE_LINE_CHARS]),
+    ("numerals_40k", "一" * 40_000, 0),
+    ("goal_list_20k", "1.到2020年,合格率达到95%。\n" * 20_000, 20_000),
+    ("year_spans_20k", "2015至2017年占比分别达到3.5%" * 20_000, 20_000),
+    ("spaces_10k", " " * 10_000, 0),
+    # a real document as one line of ~666,000 characters: cue look-ups once walked the whole paragraph (= text);
+    # at least its whole copies' figures (test_a_real_document_as_one_2mb_line_… checks them copy by copy)
+    ("real_one_line_2mb", _REAL_ONE_LINE, None),
 ]
-BUDGET_S = 2.0
+BUDGET_S = 2.0  # issue 15's bar, per input, in CPU seconds: bench/results.md measures it ("One 2 MB line")
+# What this test asserts: a regression guard, not the bar. CPU time on a loaded 2-core CI machine runs up to
+# ~1.5x a quiet one's (other jobs share the cores and caches), and the largest inputs sit near the bar; a
+# rule that rescans a sentence or the text per figure takes minutes here, far beyond the guard.
+CPU_GUARD_S = 3 * BUDGET_S
 
 
-@pytest.mark.parametrize("name, text", PATHOLOGICAL, ids=[p[0] for p in PATHOLOGICAL])
-def test_a_pathological_input_extracts_within_the_budget_or_is_rejected_by_it(name, text, monkeypatch):
+@pytest.mark.parametrize("name, text, figures", PATHOLOGICAL, ids=[p[0] for p in PATHOLOGICAL])
+def test_a_pathological_input_is_read_to_its_end_within_the_cpu_guard(name, text, figures, monkeypatch):
+    """The budget set high: every input is extracted, not rejected by it, and gives all its figures."""
     from extraction.batch import extract_documents
 
-    monkeypatch.setenv("QCITY_DOC_SECONDS", str(BUDGET_S))
-    started = time.monotonic()
-    batch = extract_documents([_raw_doc(f"{name}.txt", text)])
-    elapsed = time.monotonic() - started
-    assert elapsed < BUDGET_S + 3, f"{name}: the budget did not stop it ({elapsed:.1f}s)"
-    for _, _, reason in batch.failures:
-        assert reason == f"extraction took over the {BUDGET_S:g}s budget (QCITY_DOC_SECONDS); not loaded"
+    monkeypatch.setenv("QCITY_DOC_SECONDS", "600")
+    extract_documents([_raw_doc("warm-up.txt", GOOD)])  # lexicons and gazetteer load once per process
+    cpu = time.process_time()
+    batch = extract_documents([_raw_doc(f"{name}.txt", text)])  # main thread: in this process
+    cpu = time.process_time() - cpu
+    assert batch.failures == []
+    if figures is None:
+        one = _one_line()
+        figures = len(extract_documents([_raw_doc("s02.txt", one)]).rows) * (ONE_LINE_CHARS // len(one))
+        assert len(batch.rows) >= figures
+    else:
+        assert len(batch.rows) == figures
     assert all(abs(r["value"]) < float("inf") for r in batch.rows)
+    assert cpu <= CPU_GUARD_S, f"{name}: {cpu:.2f} CPU s for {len(text):,} characters (issue 15's bar: {BUDGET_S:g} s)"
+
+
+def test_an_input_over_the_budget_is_rejected_by_it(monkeypatch):
+    """The budget still stops a document that takes too long (here a tight one for the longest input)."""
+    from extraction.batch import extract_documents
+
+    monkeypatch.setenv("QCITY_DOC_SECONDS", "0.2")
+    started = time.monotonic()
+    batch = extract_documents([_raw_doc("one_line_2mb.txt", (_HAIMEN * 50_000)[:ONE_LINE_CHARS])])
+    assert time.monotonic() - started < 0.2 + 3, "the budget did not stop it"
+    assert [r for _, _, r in batch.failures] == \
+        ["extraction took over the 0.2s budget (QCITY_DOC_SECONDS); not loaded"]
+    assert batch.rows == []
 
 
 def test_a_real_document_as_one_2mb_line_gives_its_figures_once_per_copy():
