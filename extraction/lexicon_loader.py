@@ -21,8 +21,9 @@ def load(name: str) -> dict:
 
 
 def alternation(words) -> str:
-    """A regex alternation of literal words, longest first (so 亿元 wins over 亿)."""
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    """A regex alternation of literal words, longest first (so 亿元 wins over 亿), then in code-point order:
+    the same pattern in every process, whatever the order of `words`."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
 def compile_guarded(pattern: str, flags: int = 0) -> re.Pattern:
