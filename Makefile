@@ -31,8 +31,9 @@ report-prereqs:
 	  if command -v apt-get >/dev/null; then apt-get update && apt-get install -y chromium fonts-noto-cjk; \
 	  else echo "report tests need chromium and a CJK font (fonts-noto-cjk)" >&2; fi; fi
 
+# -n auto: one test process per core (pytest-xdist); a file's tests stay in one process, so its fixtures are built once
 test: setup report-prereqs
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 score: setup
 	@mkdir -p out
