@@ -117,7 +117,7 @@ SELECT c.*,
 FROM {table} c ORDER BY c.figure_id"""
 
 FIGURE_INTEGRITY_SQL = """
-SELECT f.figure_id, f.doc_id, f.file, f.region_zh, f.metric_id,
+SELECT f.figure_id, f.doc_id, f.file, f.region_zh, f.region_code, f.region_zh IS NOT NULL AS names_region, f.metric_id,
        d.doc_id AS dim_document_key,
        CASE WHEN d.retired_at IS NULL THEN d.doc_id END AS active_document_key,
        r.region_code AS dim_region_key, f.region_code IS NOT NULL AS has_region,

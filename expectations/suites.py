@@ -143,6 +143,7 @@ METRIC_KEY_UNIQUE = "dim_metric_metric_id_unique"
 QUARANTINE_KEY_UNIQUE = "quarantined_figures_key_unique"
 FIGURE_DOCUMENT_RESOLVES = "fact_figure_doc_id_in_dim_document"
 FIGURE_REGION_RESOLVES = "fact_figure_region_in_dim_region"
+FIGURE_REGION_DECIDED = "fact_figure_region_code_decided"
 FIGURE_METRIC_RESOLVES = "fact_figure_metric_id_in_dim_metric"
 NO_ORPHAN_FIGURES = "no_active_figure_of_retired_document"
 CONFLICT_SHARE_UNDER_THRESHOLD = "metric_series_conflict_share_under_threshold"
@@ -152,6 +153,9 @@ FIGURE_INTEGRITY_RULES: list[Rule] = [
     _not_null(FIGURE_DOCUMENT_RESOLVES, ERROR, "dim_document_key", "Every figure's doc_id is a row of dim_document."),
     _not_null(FIGURE_REGION_RESOLVES, ERROR, "dim_region_key", "Every figure's region_code is a row of dim_region.",
               condition="has_region == True"),
+    _not_null(FIGURE_REGION_DECIDED, WARN, "region_code", "A figure that names its region has that division's code: "
+              "a name several divisions share that its document does not resolve is listed in ambiguous_region.",
+              condition="names_region == True"),
     _not_null(FIGURE_METRIC_RESOLVES, ERROR, "dim_metric_key", "Every figure's metric_id is a row of dim_metric.",
               condition="has_metric_id == True"),
     _not_null(NO_ORPHAN_FIGURES, ERROR, "active_document_key",

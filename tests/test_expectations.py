@@ -175,6 +175,7 @@ def _suite(name):
 INTEGRITY_CASES = [
     (suites.FIGURE_DOCUMENT_RESOLVES, "DELETE FROM dim_document WHERE doc_id = (SELECT min(doc_id) FROM fact_figure)"),
     (suites.FIGURE_REGION_RESOLVES, "DELETE FROM dim_region WHERE region_code = (SELECT min(region_code) FROM fact_figure)"),
+    (suites.FIGURE_REGION_DECIDED, "UPDATE fact_figure SET region_code = NULL WHERE figure_id = (SELECT min(figure_id) FROM fact_figure)"),
     (suites.FIGURE_METRIC_RESOLVES, "DELETE FROM dim_metric WHERE metric_id = (SELECT min(metric_id) FROM fact_figure)"),
     (suites.NO_ORPHAN_FIGURES, "UPDATE dim_document SET retired_at = now() WHERE doc_id = (SELECT min(doc_id) FROM fact_figure)"),
 ]

@@ -68,3 +68,9 @@ def test_a_roll_up_by_province_is_one_join(region_load, read_db):
     rows = read_db(region_load, """SELECT r.province_zh, count(DISTINCT f.region_code) FROM fact_figure f
                                    JOIN dim_region r USING (region_code) GROUP BY ALL ORDER BY 1""")
     assert rows == [("江苏省", 2), ("福建省", 1)]
+
+
+def test_an_undecided_region_is_a_warning_of_qcity_check(region_load):
+    run = qcity("check", "--db", str(region_load))
+    assert run.returncode == 0, run.stdout + run.stderr   # a WARN rule: reported, not an error
+    assert "FAIL  [WARN] fact_figure_integrity.fact_figure_region_code_decided: 1 failing of 5" in run.stdout
