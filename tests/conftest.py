@@ -29,6 +29,18 @@ def copy_raw(dest: Path) -> Path:
     return dest
 
 
+def write_raw(raw: Path, docs: dict[str, str | bytes]) -> Path:
+    """A raw/ folder of these files (text as UTF-8, bytes as they are)."""
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, content in docs.items():
+        path = raw / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return raw
+
+
 def materialize_load(raw_dir: Path, db_path: Path):
     """One real in-process materialization of the whole graph (assets + checks)."""
     from dagster import DagsterInstance, materialize

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, materialize_load
+from tests.conftest import ROOT, materialize_load, write_raw
 
 QCITY = str(__import__("pathlib").Path(sys.executable).with_name("qcity"))
 MAX_BYTES = 4096
@@ -39,10 +39,7 @@ link.txt,,,
 @pytest.fixture(scope="module")
 def bad_load(tmp_path_factory):
     base = tmp_path_factory.mktemp("bad_input")
-    raw = base / "raw"
-    raw.mkdir()
-    for name, data in DOCUMENTS.items():
-        (raw / name).write_bytes(data)
+    raw = write_raw(base / "raw", DOCUMENTS)
     outside = base / "outside.txt"
     outside.write_text(OUTSIDE_TEXT, encoding="utf-8")
     (raw / "link.txt").symlink_to(outside)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from extraction.models import BASES, BASIS_COLUMNS
-from tests.conftest import ROOT, materialize_load
+from tests.conftest import ROOT, materialize_load, write_raw
 from warehouse.reporting.quality import metric_coverage
 
 DOCUMENTS = {
@@ -24,10 +24,7 @@ DOCUMENTS = {
 @pytest.fixture(scope="module")
 def small_load(tmp_path_factory):
     base = tmp_path_factory.mktemp("identity")
-    raw = base / "raw"
-    raw.mkdir()
-    for name, text in DOCUMENTS.items():
-        (raw / name).write_text(text, encoding="utf-8")
+    raw = write_raw(base / "raw", DOCUMENTS)
     db = base / "qcity.duckdb"
     assert materialize_load(raw, db).success
     return db

@@ -85,15 +85,13 @@ def test_a_load_whose_suites_cannot_run_still_records_its_check_counts(tmp_path,
     counts: the batch checks that passed, and every warehouse suite as failed."""
     import assets.facts
     from expectations.warehouse_checks import WAREHOUSE_SUITES
-    from tests.conftest import materialize_load
+    from tests.conftest import materialize_load, write_raw
 
     def broken(*args, **kwargs):
         raise RuntimeError("a suite that cannot run")
 
     monkeypatch.setattr(assets.facts, "validate_suites", broken)
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "a.txt").write_text("海门市2020年上半年完成地区生产总值410亿元,同比增长8.8%。\n", encoding="utf-8")
+    raw = write_raw(tmp_path / "raw", {"a.txt": "海门市2020年上半年完成地区生产总值410亿元,同比增长8.8%。\n"})
     db = tmp_path / "w.duckdb"
     result = materialize_load(raw, db)
     assert not result.success

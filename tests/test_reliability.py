@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write_raw
 
 QCITY = str(Path(sys.executable).with_name("qcity"))
 
@@ -34,17 +34,6 @@ def rows(db: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
-
-
-def write_raw(raw: Path, docs: dict[str, str | bytes]) -> Path:
-    raw.mkdir(parents=True, exist_ok=True)
-    for name, content in docs.items():
-        path = raw / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return raw
 
 
 # ---- one load with every kind of bad input: exit 3, the good documents in, each problem recorded ----------

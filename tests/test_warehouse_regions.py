@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.analyst_warehouse import qcity
+from tests.conftest import write_raw
 
 DOCUMENTS = {
     "fuzhou.txt": "福州市鼓楼区2020年地区生产总值1300亿元。\n2021年鼓楼区地区生产总值1400亿元。\n",
@@ -19,10 +20,7 @@ DOCUMENTS = {
 @pytest.fixture(scope="module")
 def region_load(tmp_path_factory):
     base = tmp_path_factory.mktemp("region_codes")
-    raw = base / "raw"
-    raw.mkdir()
-    for name, text in DOCUMENTS.items():
-        (raw / name).write_text(text, encoding="utf-8")
+    raw = write_raw(base / "raw", DOCUMENTS)
     db = base / "w.duckdb"
     run = qcity("load", "--raw", str(raw), "--db", str(db))
     assert run.returncode == 0, run.stdout + run.stderr
