@@ -1,6 +1,6 @@
 """Row-level and subject-fact expectations decide which figures are quarantined instead of loaded.
 
-The decision is one Polars pass per rule family (expectations/row_rules.py), made once in figures_clean."""
+The decision is one Polars pass per rule family (expectations/polars_rules.py), made once in figures_clean."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,7 +8,7 @@ from functools import lru_cache
 import polars as pl
 
 from expectations.frames import COUNT_TABLES, batch_subject_frames, figure_rule_chunks
-from expectations.row_rules import failing_rows
+from expectations.polars_rules import failing_rows
 from expectations.runner import ERROR
 from expectations.suites import COUNT_RULES, FIGURE_ROW_RULES, GDP_RULES, REVENUE_RULES
 

@@ -9,7 +9,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import polars as pl
 
@@ -134,7 +134,8 @@ def validate_frame(frame: pl.DataFrame | pd.DataFrame, rules: list[Rule], asset_
             rows = [dict(i) if isinstance(i, dict) else {"row": str(i)} for i in index[:sample]]
         out.append(RuleResult(
             name=name, severity=rule.severity, success=bool(res.success),
-            element_count=int(result.get("element_count") or len(pdf)),
+            # an aggregate expectation (a mean) counts no elements: it read every row
+            element_count=int(len(pdf) if result.get("element_count") is None else result["element_count"]),
             unexpected_count=int(result.get("unexpected_count") or (0 if res.success else 1)),
             unexpected_rows=rows, description=rule.description,
         ))
@@ -159,14 +160,18 @@ def merge_chunk_results(parts: list[list[RuleResult]], rules: list[Rule], sample
 
 
 def validate_chunks(chunks: Iterable[pl.DataFrame], rules: list[Rule], asset_name: str,
-                    recorder=None) -> tuple[list[RuleResult], int]:
+                    recorder=None, validate: Callable[[pl.DataFrame], list[RuleResult]] | None = None
+                    ) -> tuple[list[RuleResult], int]:
     """Row-level rules over a frame built chunk by chunk (expectations/frames.py figure_rule_chunks):
     (the merged results, rows validated). Only for rules about one row at a time: a uniqueness or a mean
-    rule would see one chunk only."""
+    rule would see one chunk only. `validate` evaluates a chunk (default: GX, recorded for the Data Docs)."""
+    if validate is None:
+        def validate(frame: pl.DataFrame) -> list[RuleResult]:
+            return validate_frame(frame, rules, asset_name, recorder=recorder)
     parts, rows = [], 0
     for chunk in chunks:
-        parts.append(validate_frame(chunk, rules, asset_name, recorder=recorder))
+        parts.append(validate(chunk))
         rows += chunk.height
     if not parts:
-        return validate_frame(pl.DataFrame(), rules, asset_name), 0
+        return validate(pl.DataFrame()), 0
     return merge_chunk_results(parts, rules), rows

@@ -1,5 +1,10 @@
 """The warehouse suites: which rules guard which table, read from DuckDB (what `qcity check` and the
-Dagster warehouse checks run)."""
+Dagster warehouse checks run), and the engine that evaluates them.
+
+Two engines give the same results (tests/test_expectations.py compares them on the same frames): Great
+Expectations, which also writes the Data Docs, and the Polars form of each rule (expectations/polars_rules.py),
+which needs no GX import. A load's checks use Polars, so a load costs seconds; `qcity check`, a check run
+alone from the UI and the validation job after each load use GX."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,9 +15,15 @@ import polars as pl
 
 from expectations import frames, suites
 from expectations.docs import DocsRecorder
+from expectations.polars_rules import evaluate_frame
 from expectations.runner import ERROR, WARN, Rule, RuleResult, validate_chunks, validate_frame
 from warehouse.io import connect
 from warehouse.locking import db_lock_path, hold
+
+
+GX = "great_expectations"
+POLARS = "polars"
+ENGINES = (GX, POLARS)
 
 
 @dataclass(frozen=True)
@@ -114,8 +125,11 @@ def read_frames(con: duckdb.DuckDBPyConnection, scope: CheckScope = CheckScope()
 
 def validate_suites(frames_by_suite: dict[str, pl.DataFrame | frames.FigureRows | None],
                     recorder: DocsRecorder | None = None, scope: CheckScope = CheckScope(),
-                    suites: set[str] | None = None) -> list[SuiteOutcome]:
-    """The outcome of every warehouse suite (of those named in `suites`, when given)."""
+                    suites: set[str] | None = None, engine: str = GX) -> list[SuiteOutcome]:
+    """The outcome of every warehouse suite (of those named in `suites`, when given), evaluated by `engine`;
+    `recorder` collects GX's validations for the Data Docs (the Polars engine has none to record)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
     outcomes = []
     for suite in WAREHOUSE_SUITES:
         if suites is not None and suite.name not in suites:
@@ -124,10 +138,16 @@ def validate_suites(frames_by_suite: dict[str, pl.DataFrame | frames.FigureRows 
         if frame is None:
             outcomes.append(SuiteOutcome(suite, [], 0, skipped=f"{suite.asset}: its source does not exist in this warehouse"))
             continue
-        if isinstance(frame, frames.FigureRows):
-            results, rows = validate_chunks(frame.rule_frames(), suite.rules, suite.name, recorder)
+        if engine == POLARS:
+            def validate(chunk: pl.DataFrame, rules: list[Rule] = suite.rules) -> list[RuleResult]:
+                return evaluate_frame(chunk, rules)
         else:
-            results, rows = validate_frame(frame, suite.rules, suite.name, recorder=recorder), frame.height
+            def validate(chunk: pl.DataFrame, rules: list[Rule] = suite.rules, name: str = suite.name) -> list[RuleResult]:
+                return validate_frame(chunk, rules, name, recorder=recorder)
+        if isinstance(frame, frames.FigureRows):
+            results, rows = validate_chunks(frame.rule_frames(), suite.rules, suite.name, validate=validate)
+        else:
+            results, rows = validate(frame), frame.height
         outcomes.append(SuiteOutcome(suite, results, rows,
                                      scope=scope.label if suite.name in ROW_SCOPED_SUITES else "whole table"))
     return outcomes

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dagster import Definitions, load_assets_from_modules
 
 from assets import clean, extract, facts, ingest, report
-from orchestration.jobs import nightly_load_job
+from orchestration.jobs import nightly_load_job, warehouse_validation_job
 from orchestration.resources import resources_from_env
 from orchestration.schedules import nightly_load_schedule
-from orchestration.sensors import check_alerts_sensor, raw_documents_sensor, run_failure_alert_sensor
+from orchestration.sensors import (check_alerts_sensor, raw_documents_sensor, run_failure_alert_sensor,
+                                   validation_after_load_sensor)
 
 # The checks are defined with the assets they guard (check_specs), so they come with them.
 ASSETS = load_assets_from_modules([ingest, extract, clean, facts, report])
@@ -18,9 +19,9 @@ def build_definitions(db_path: str | None = None, raw_path: str | None = None) -
     the default IO manager never pickles anything, in one process or in many."""
     return Definitions(
         assets=ASSETS,
-        jobs=[nightly_load_job],
+        jobs=[nightly_load_job, warehouse_validation_job],
         schedules=[nightly_load_schedule],
-        sensors=[raw_documents_sensor, check_alerts_sensor, run_failure_alert_sensor],
+        sensors=[raw_documents_sensor, validation_after_load_sensor, check_alerts_sensor, run_failure_alert_sensor],
         resources=resources_from_env(db_path, raw_path),
     )
 

@@ -20,20 +20,23 @@ from pathlib import Path
 
 from dagster import (
     DagsterEventType,
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
     RunStatusChangeRecordsFilter,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SkipReason,
     run_failure_sensor,
+    run_status_sensor,
     sensor,
 )
 
 from extraction.manifest import MANIFEST_NAME
 from extraction.sources import list_raw_files
 from orchestration import alerts
-from orchestration.jobs import nightly_load_job
+from orchestration.jobs import VALIDATION_TAG, nightly_load_job, warehouse_validation_job
 from orchestration.resources import RawFolderResource, WarehouseResource, run_trigger_of_tags
 from warehouse import io
 from warehouse.locking import WarehouseBusy
@@ -100,6 +103,23 @@ def raw_documents_sensor(context: SensorEvaluationContext, raw_folder: RawFolder
     if run is None:
         return SkipReason("raw/ unchanged")
     return RunRequest(run_key=run.run_key, run_config=run.run_config, tags=run.tags)
+
+
+def wrote_the_warehouse(instance, run_id: str) -> bool:
+    """Whether the run materialised fact_figure (a load with something to load, not one that ended early)."""
+    return any(e.dagster_event.asset_key.to_user_string() == "fact_figure"
+               for e in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION))
+
+
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[nightly_load_job],
+                   request_job=warehouse_validation_job, default_status=DefaultSensorStatus.RUNNING,
+                   description="After each load that wrote the warehouse, validates it with the Great Expectations "
+                               "suites and writes their Data Docs (the load's checks evaluated the same rules with Polars).")
+def validation_after_load_sensor(context: RunStatusSensorContext):
+    run = context.dagster_run
+    if not wrote_the_warehouse(context.instance, run.run_id):
+        return SkipReason(f"run {run.run_id} loaded nothing: the warehouse is as last validated")
+    return RunRequest(run_key=run.run_id, tags={VALIDATION_TAG: run.run_id})
 
 
 # ---- alerts (issue 18): thin sensors over Dagster's event log; what to send is orchestration/alerts.py ----
@@ -171,7 +191,9 @@ def check_alerts_sensor(context: SensorEvaluationContext, warehouse: WarehouseRe
         return SkipReason("no run finished since the last tick")
     config = alerts.AlertConfig.from_env(warehouse.db_path)
     # A failed run's checks are named in its run-failure alert (run_failure_alert_sensor): one message for it.
-    evaluations = [e for _, run_id, succeeded in runs if succeeded
+    # A validation run re-evaluates, with GX, the rules its load evaluated with Polars (the same results,
+    # tested): its checks were alerted on with the load's.
+    evaluations = [e for _, run_id, succeeded in runs if succeeded and not _is_validation_run(context.instance, run_id)
                    for e in check_evaluations_of_run(context.instance, run_id)]
     try:
         with _read_warehouse(warehouse) as con:
@@ -188,6 +210,11 @@ def check_alerts_sensor(context: SensorEvaluationContext, warehouse: WarehouseRe
     if not to_send:
         return SkipReason(f"{len(runs)} finished runs, nothing to alert")
     return None
+
+
+def _is_validation_run(instance, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is not None and run.job_name == warehouse_validation_job.name
 
 
 def step_error(event) -> str:
@@ -214,7 +241,9 @@ def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: Wareho
         counts, _ = alerts.warehouse_state(con)
     alert = alerts.run_failed_alert(failed, counts, config)
     context.log.info(f"alert run_failed ({run.run_id}) → {', '.join(alerts.deliver(alert, config))}")
-    # load_runs records every run of the graph, a failed one too (every asset of this code location is a stage)
+    if run.job_name == warehouse_validation_job.name:
+        return   # it validated the warehouse and wrote nothing: not a load for load_runs
+    # load_runs records every run that loads, a failed one too (every asset of this code location is a stage)
     started = context.instance.get_run_stats(run.run_id).start_time
     with warehouse.write() as con:
         io.record_failed_run(con, run.run_id, dt.datetime.fromtimestamp(started) if started else None,

@@ -28,6 +28,12 @@ def test_graph_schedule_and_sensor():
         assert defs.resolve_sensor_def(name).required_resource_keys == {"warehouse"}
     checks = defs.resolve_asset_graph().asset_check_keys
     assert any(c.name == "figures_clean_row_rules" for c in checks)
+    # the validation job: the warehouse checks alone (GX, Data Docs), launched after each load by its sensor
+    from expectations.warehouse_checks import WAREHOUSE_SUITES
+
+    validation = defs.resolve_job_def("warehouse_validation_job")
+    assert {k.name for k in validation.asset_layer.asset_graph.asset_check_keys} == {s.name for s in WAREHOUSE_SUITES}
+    assert defs.resolve_sensor_def("validation_after_load_sensor").job_name == "warehouse_validation_job"
 
 
 def test_no_check_blocks_and_each_sits_on_the_asset_it_guards():

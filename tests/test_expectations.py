@@ -302,7 +302,8 @@ def test_failing_rows_are_quarantined_and_the_rest_loads(tmp_path, read_db, monk
     [sample] = rows_check.metadata["sample_failing_rows"].value
     assert (sample["expectation"], sample["file"], sample["quote"]) == (
         suites.RATE_PERCENT_WITHIN_0_100, "bad.txt", "产品质量监督抽查合格率达120%")
-    assert (tmp_path / "docs" / "index.html").is_file()
+    # a load's checks evaluate with Polars and write no Data Docs (the validation job and `qcity check` do)
+    assert not (tmp_path / "docs").exists()
 
 
 def test_a_subject_fact_failure_is_quarantined_and_the_load_goes_on(tmp_path, read_db, monkeypatch):
@@ -468,7 +469,7 @@ EDGE_ROWS = [
 
 @pytest.mark.parametrize("rule", suites.FIGURE_ROW_RULES, ids=[r.name for r in suites.FIGURE_ROW_RULES])
 def test_the_quarantine_rule_fails_exactly_the_rows_gx_fails(rule):
-    from expectations.row_rules import failing_rows
+    from expectations.polars_rules import failing_rows
 
     rows = [figure_row()] + [_with_offsets(figure_row(figure_id=f"case{i}", **changes))
                              for i, (_, changes) in enumerate(FIGURE_CASES)]
@@ -492,10 +493,93 @@ def test_the_quarantine_rule_fails_exactly_the_rows_gx_fails(rule):
         "count_distance_to_integer": [0.0, 0.0, 0.5, None]})),
 ], ids=["gdp", "count"])
 def test_the_subject_fact_rules_fail_exactly_the_rows_gx_fails(table, rules, frame):
-    from expectations.row_rules import failing_rows
+    from expectations.polars_rules import failing_rows
 
     by_polars = failing_rows(frame, rules)
     for result in validate_frame(frame, rules, table, sample=frame.height):
         expected = sorted(r["figure_id"] for r in result.unexpected_rows)
         assert sorted(frame["figure_id"].gather(by_polars.get(result.name, [])).to_list()) == expected, result.name
         assert expected, f"{result.name}: the table has no failing row for it"
+
+
+# ---- the two engines: a load's checks (Polars) and `qcity check` / the validation job (GX) agree ------------
+def _as_frame(frame) -> pl.DataFrame:
+    """A suite's frame as one frame (the figure rows come chunk by chunk)."""
+    return pl.concat(list(frame.rule_frames())) if isinstance(frame, frames.FigureRows) else frame
+
+
+def _verdicts(results) -> list[tuple]:
+    """What a check reports of each rule: success, rows read, failing rows, and which rows (by identity)."""
+    return [(r.name, r.success, r.element_count, r.unexpected_count,
+             sorted(row.get("figure_id") or row.get("doc_id") or row.get("region_code") or row.get("metric_id") or ""
+                    for row in r.unexpected_rows)) for r in results]
+
+
+def _assert_engines_agree(frame: pl.DataFrame, rules, name: str) -> list:
+    from expectations.polars_rules import evaluate_frame
+
+    sample = max(frame.height, 1)
+    by_gx = validate_frame(frame, rules, name, sample=sample)
+    assert _verdicts(evaluate_frame(frame, rules, sample=sample)) == _verdicts(by_gx), name
+    return by_gx
+
+
+@pytest.mark.parametrize("suite", WAREHOUSE_SUITES, ids=[s.name for s in WAREHOUSE_SUITES])
+def test_the_polars_engine_gives_the_gx_results_on_a_loaded_warehouse(seed_frames, suite):
+    frame = seed_frames.get(suite.name)
+    if frame is None:
+        pytest.skip(f"{suite.name}: its table does not exist in the seed warehouse")
+    _assert_engines_agree(_as_frame(frame), suite.rules, suite.name)
+
+
+def test_the_polars_engine_gives_the_gx_results_on_every_failing_figure_row():
+    rows = [figure_row()] + [_with_offsets(figure_row(figure_id=f"case{i}", **changes))
+                             for i, (_, changes) in enumerate(FIGURE_CASES)]
+    rows += [_with_offsets(figure_row(figure_id=f"edge{i}", **changes)) for i, changes in enumerate(EDGE_ROWS)]
+    frame = frames.figure_rule_frame(figures_of(rows), {DOC_ID: TEXT}, {"长沙市"})
+    results = _assert_engines_agree(frame, suites.FIGURE_ROW_RULES, "fact_figure_rows")
+    assert {name for name, _ in FIGURE_CASES} <= failed_names(results)
+
+
+@pytest.mark.parametrize("rule, mutation", INTEGRITY_CASES, ids=[c[0] for c in INTEGRITY_CASES])
+def test_the_polars_engine_gives_the_gx_results_on_a_broken_reference(seed_copy, rule, mutation):
+    con = duckdb.connect(str(seed_copy[0]))
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(mutation).fetchall()
+        frame = read_frames(con)["fact_figure_integrity"]
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    assert rule in failed_names(_assert_engines_agree(frame, suites.FIGURE_INTEGRITY_RULES, "fact_figure_integrity"))
+
+
+@pytest.mark.parametrize("rule, suite_name", UNIQUE_CASES, ids=[c[0] for c in UNIQUE_CASES])
+def test_the_polars_engine_gives_the_gx_results_on_a_duplicate_key(seed_frames, rule, suite_name):
+    frame = seed_frames[suite_name]
+    if frame.is_empty():
+        frame = pl.DataFrame({"figure_id": ["f1", None], "expectation": ["x", None], "file": ["a.txt", "b.txt"],
+                              "run_id": ["r", "r"]})
+    duplicated = pl.concat([frame, frame.head(1), frame.tail(1)])   # a key twice, and (when null) a missing key twice
+    assert rule in failed_names(_assert_engines_agree(duplicated, _suite(suite_name).rules, suite_name))
+
+
+@pytest.mark.parametrize("flags", [[1, 1, 1, 0], [1] + [0] * 9, [None, 1, 0, 0, 0, 0]],
+                         ids=["above-threshold", "below-threshold", "with-missing"])
+def test_the_polars_engine_gives_the_gx_results_on_the_conflict_share(flags):
+    _assert_engines_agree(pl.DataFrame({"conflict_flag": flags}, schema={"conflict_flag": pl.Int32}),
+                          suites.SERIES_RULES, "metric_series")
+
+
+@pytest.mark.parametrize("table, rules, rows", [(c[0], c[1], c[3]) for c in SUBJECT_CASES],
+                         ids=[f"{c[2]}-{i}" for i, c in enumerate(SUBJECT_CASES)])
+def test_the_polars_engine_gives_the_gx_results_on_violating_subject_facts(table, rules, rows):
+    subject = frames.batch_subject_frames(figures_of(rows))
+    _assert_engines_agree(subject[table], rules, table)
+
+
+def test_a_condition_no_row_meets_reads_no_row_in_both_engines():
+    frame = frames.figure_rule_frame(figures_of([figure_row()]), {DOC_ID: TEXT}, {"长沙市"})   # no rate, no growth
+    by_gx = _assert_engines_agree(frame, suites.FIGURE_ROW_RULES, "fact_figure_rows")
+    rate = next(r for r in by_gx if r.name == suites.RATE_PERCENT_WITHIN_0_100)
+    assert (rate.success, rate.element_count) == (True, 0)

@@ -204,14 +204,19 @@ def test_restrict_plan(only_files, pick_up, extract, idle):
     assert restricted.removed == ["r1.txt"] and restricted.unchanged == plan.unchanged  # retirement still full-scan
 
 
-def test_progress_off_a_terminal_is_plain_log_lines():
-    from orchestration.progress import document_progress
+@pytest.mark.parametrize("seconds_between_lines, shown", [
+    (0.0, list(range(2, 21, 2))),   # a slow pass: a line every 10%
+    (3600.0, [20]),                 # a pass faster than the throttle: its end only
+], ids=["every-10-percent", "fast-pass-end-only"])
+def test_progress_off_a_terminal_is_plain_log_lines(monkeypatch, seconds_between_lines, shown):
+    from orchestration import progress
 
+    monkeypatch.setattr(progress, "PROGRESS_LINE_SECONDS", seconds_between_lines)
     lines: list[str] = []
-    with document_progress(20, "extracting", lines.append) as advance:
+    with progress.document_progress(20, "extracting", lines.append) as advance:
         for i in range(20):
             advance(f"{i}.txt")
-    assert [line.split(" (")[0] for line in lines] == [f"extracting: {n}/20 documents" for n in range(2, 21, 2)]
+    assert [line.split(" (")[0] for line in lines] == [f"extracting: {n}/20 documents" for n in shown]
 
 
 def test_daemon_runs_retry_transient_errors_and_queue_one_load_at_a_time():
