@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 import duckdb
@@ -153,12 +154,20 @@ def subject_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     return frames
 
 
+@lru_cache(maxsize=1)
+def _scratch_warehouse() -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with every migration applied, made once per process (migrating costs ~0.15 s)."""
+    con = duckdb.connect()
+    io.migrate(con)
+    return con
+
+
 def batch_subject_frames(figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The subject frames of a batch of clean figures, before it is loaded: the batch goes into an
     in-memory warehouse (same migrations, same subject_facts.sql) so the rules see what the load would write."""
-    con = duckdb.connect()
+    con = _scratch_warehouse().cursor()
     try:
-        io.migrate(con)
+        con.execute("BEGIN TRANSACTION")   # rolled back: the scratch warehouse stays empty for the next batch
         if not figures.is_empty():
             frame = figures.with_columns(pl.lit(dt.datetime.now()).alias("loaded_at"),
                                          pl.lit(None, dtype=pl.Datetime).alias("retired_at"))
@@ -168,4 +177,5 @@ def batch_subject_frames(figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
         con.execute(io.SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
         return subject_frames(con)
     finally:
+        con.execute("ROLLBACK")
         con.close()

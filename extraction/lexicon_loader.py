@@ -13,11 +13,21 @@ import yaml
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same safe subset, ~8× faster
+# (the metric catalogue: 165 → 25 ms, paid by every process that loads it).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path | str):
+    """The parsed YAML file at `path` (safe tags only): how every resource file of qcity is read."""
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=_SAFE_LOADER)
+
+
 @lru_cache(maxsize=None)
 def load(name: str) -> dict:
     """Return the parsed `lexicon/<name>.yaml`."""
-    with open(LEXICON_DIR / f"{name}.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f) or {}
+    return read_yaml(LEXICON_DIR / f"{name}.yaml") or {}
 
 
 def alternation(words) -> str:

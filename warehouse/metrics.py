@@ -18,8 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from extraction.lexicon_loader import read_yaml
 from extraction.normalize_script import to_simplified
 from warehouse.distinct import map_distinct
 
@@ -91,7 +91,7 @@ def normalise_phrase(text: str | None) -> str:
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    return yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    return read_yaml(_DATA)
 
 
 @lru_cache(maxsize=1)
@@ -470,7 +470,7 @@ class KeyRules:
 
 @lru_cache(maxsize=1)
 def key_rules() -> KeyRules:
-    d = yaml.safe_load(_SYNONYMS.read_text(encoding="utf-8"))
+    d = read_yaml(_SYNONYMS)
     return KeyRules(
         level_qualified=re.compile("^(?:" + "|".join(map(re.escape, d["level_qualified"])) + ")"),
         level_word=d["level_word"],

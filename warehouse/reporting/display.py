@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-import yaml
+from extraction.lexicon_loader import read_yaml
 
 DISPLAY_UNITS_YAML = Path(__file__).with_name("display_units.yaml")
 
@@ -20,7 +20,7 @@ class Scale:
 
 @lru_cache(maxsize=1)
 def _units() -> dict:
-    return yaml.safe_load(DISPLAY_UNITS_YAML.read_text(encoding="utf-8"))
+    return read_yaml(DISPLAY_UNITS_YAML)
 
 
 def unit_label(unit: str | None) -> str:
@@ -63,7 +63,7 @@ DISPLAY_LEXICON_YAML = Path(__file__).with_name("display_lexicon.yaml")
 @lru_cache(maxsize=1)
 def lexicon() -> dict:
     """display_lexicon.yaml: qualifier signs, period and level wording, target colours."""
-    return yaml.safe_load(DISPLAY_LEXICON_YAML.read_text(encoding="utf-8"))
+    return read_yaml(DISPLAY_LEXICON_YAML)
 
 
 def qualifier_sign(qualifier: str | None) -> str:
