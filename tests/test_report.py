@@ -95,8 +95,12 @@ def test_report_covers_every_region_series_and_target(report, read_db):
                                      "ORDER BY year DESC, region_zh LIMIT 1")[0]
     section = html.split(f'id="region-{region}"')[1].split('<section')[0]
     assert "地区生产总值" in section and str(escape(quote)) in section
-    targets = read_db(db_path, "SELECT count(*) FROM (SELECT region_zh FROM target_progress UNION ALL "
-                               "SELECT region_zh FROM undated_targets) WHERE region_zh IS NOT NULL")[0][0]
+    # a target restated by several documents is one row (its first sources listed, the rest counted)
+    targets = read_db(db_path, """
+        SELECT count(*) FROM (SELECT DISTINCT region_zh, series_key, metric_id, period, target_year, target_value_canonical,
+                                              target_value_max_canonical, target_qualifier, unit_canonical, attained
+                              FROM (SELECT * FROM target_progress UNION ALL BY NAME
+                                    SELECT *, 'undated' AS attained FROM undated_targets) WHERE region_zh IS NOT NULL)""")[0][0]
     assert html.count('class="badge ') == targets
 
 
@@ -289,6 +293,35 @@ def test_duplicate_targets_collapse_into_one_mark(rows, lines, stars):
     undated = [t for t in spec.targets if t.year is None]
     assert all(t.quotes and all(q in a.hovertext for q in t.quotes[:HOVER_QUOTES])
                for a, t in zip(figure.layout.annotations, undated, strict=True))
+
+
+def _target_row(file: str, value: float = 92.0, year: int | None = 2025, attained: str = "pending") -> dict:
+    """One row of the report's targets frame (warehouse/reporting/data.py TARGETS_SQL) of 甲市 · env.rate."""
+    return {"figure_id": f"f-{file}", "file": file, "region_zh": "甲市", "series_key": "env.rate", "metric_id": "env.rate",
+            "metric_key": "达标率", "metric_zh": "达标率", "category": "rate", "period": f"target:{year}" if year else "target",
+            "target_year": year, "target_value": value, "target_value_max": None, "target_qualifier": "at_least",
+            "unit": "percent", "actual_year": None, "actual_value": None, "latest_actual_year": 2020,
+            "latest_actual_value": 90.0, "attained": attained, "quote": f"{file}：到{year}年达标率达到{value}%",
+            "stated_value": value, "stated_value_max": None, "unit_zh": "%", "title": None, "url": None, "published": None}
+
+
+# target rows → the report's rows: (target year, value, files listed, sources left unlisted)
+@pytest.mark.parametrize("rows, shown", [
+    pytest.param([_target_row(f"{n}.txt") for n in range(9)], [(2025, 92.0, [f"{n}.txt" for n in range(6)], 3)],
+                 id="restated nine times: one row, six sources listed"),
+    pytest.param([_target_row("a.txt"), _target_row("b.txt", value=95.0), _target_row("c.txt")],
+                 [(2025, 92.0, ["a.txt", "c.txt"], 0), (2025, 95.0, ["b.txt"], 0)], id="value differs: two rows"),
+    pytest.param([_target_row("a.txt"), _target_row("b.txt", year=2030)],
+                 [(2025, 92.0, ["a.txt"], 0), (2030, 92.0, ["b.txt"], 0)], id="year differs: two rows"),
+    pytest.param([_target_row("a.txt", year=None, attained="undated"), _target_row("b.txt", year=None, attained="undated")],
+                 [(None, 92.0, ["a.txt", "b.txt"], 0)], id="undated, restated: one row"),
+])
+def test_a_restated_target_is_one_row_of_the_targets_table(rows, shown):
+    from warehouse.reporting.html import _target_rows
+
+    table = _target_rows(pl.DataFrame(rows, infer_schema_length=None))
+    assert [(t.target_year, t.target_value, [p.file for p in t.sources], t.unlisted) for t in table] == shown
+    assert all(p.quote.startswith(p.file) for t in table for p in t.sources)   # each source keeps its own sentence
 
 
 def _documents_in(hover: str) -> int:

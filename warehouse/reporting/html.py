@@ -14,7 +14,7 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from warehouse.reporting.charts import ATTAINED_STYLE, ChartSpec, chart_specs, plotly_div, target_text
-from warehouse.reporting.data import ReportData, read_report_data
+from warehouse.reporting.data import SOURCES_PER_POINT, ReportData, read_report_data
 from warehouse.reporting.display import (format_number, format_stated, format_timestamp, format_value,
                                          level_label, lexicon, period_label, unit_label)
 from warehouse.reporting.outputs import DEFAULT_OUT, output_dir
@@ -100,14 +100,33 @@ def _in_target_unit(r: dict, value: float | None) -> str:
     return format_value(value, r["unit"])
 
 
+# What makes two target figures one target: the same series, period and canonical value (and so the same
+# verdict). Documents restate their targets — a plan, its mid-term review, every yearly work report —
+# and the table shows each target once, with its first sources and the count of the others.
+TARGET_KEY = ("series_key", "metric_id", "period", "target_year", "target_value", "target_value_max",
+              "target_qualifier", "unit", "attained")
+
+
 def _target_rows(targets: pl.DataFrame) -> list[SimpleNamespace]:
-    rows = []
+    """One row per distinct target of `targets` (in their order), its first SOURCES_PER_POINT sources
+    (quote, file, title, date, URL) listed and the rest counted in `unlisted`."""
+    rows: list[SimpleNamespace] = []
+    by_key: dict[tuple, SimpleNamespace] = {}
     for r in targets.iter_rows(named=True):
-        actual = (f"{_in_target_unit(r, r['latest_actual_value'])}（{r['latest_actual_year']}）"
-                  if r["latest_actual_value"] is not None else "")
-        rows.append(SimpleNamespace(**r, target=target_text(r), actual=actual,
-                                    badge=BADGE_CLASS.get(r["attained"], "unknown"),
-                                    attained_label=ATTAINED_STYLE.get(r["attained"], ("", r["attained"]))[1]))
+        key = tuple(r[c] for c in TARGET_KEY)
+        row = by_key.get(key)
+        if row is None:
+            actual = (f"{_in_target_unit(r, r['latest_actual_value'])}（{r['latest_actual_year']}）"
+                      if r["latest_actual_value"] is not None else "")
+            row = by_key[key] = SimpleNamespace(
+                **r, target=target_text(r), actual=actual, badge=BADGE_CLASS.get(r["attained"], "unknown"),
+                attained_label=ATTAINED_STYLE.get(r["attained"], ("", r["attained"]))[1], sources=[], unlisted=0)
+            rows.append(row)
+        if len(row.sources) < SOURCES_PER_POINT:
+            row.sources.append(SimpleNamespace(quote=r["quote"], file=r["file"], title=r["title"],
+                                               published=r["published"], url=r["url"]))
+        else:
+            row.unlisted += 1
     return rows
 
 
