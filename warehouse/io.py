@@ -20,6 +20,7 @@ from warehouse.transforms import CLEAN_COLUMNS
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 SUBJECT_FACTS_SQL = SCHEMA_DIR / "subject_facts.sql"
+METRIC_SERIES_SQL = SCHEMA_DIR / "metric_series.sql"
 
 
 # The storage format a new warehouse file is written in. DuckDB 2.0 writes storage version 69 by default,
@@ -227,6 +228,7 @@ def merge_staged_load(con: duckdb.DuckDBPyConnection, *, run_id: str, extractor_
         stats.documents_rejected = _record_rejects(con, now)
         _replace_small_tables(con, region_rows)
         con.execute(SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
+        con.execute(METRIC_SERIES_SQL.read_text(encoding="utf-8"))
         _record_run(con, stats, "loaded", started_at, trigger)
         from warehouse.locking import pause_here_for_fault_tests  # test-only hook: no-op unless its env var is set
         pause_here_for_fault_tests()

@@ -29,7 +29,7 @@ class SchemaDocs:
 def schema_docs() -> SchemaDocs:
     tables: dict[str, str] = {}
     columns: dict[str, dict[str, str]] = {}
-    for path in [*migration_files(), SCHEMA_DIR / "subject_facts.sql"]:
+    for path in [*migration_files(), SCHEMA_DIR / "subject_facts.sql", SCHEMA_DIR / "metric_series.sql"]:
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines()
         current, above = None, []

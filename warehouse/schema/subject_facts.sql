@@ -1,4 +1,5 @@
--- Refreshes the subject fact tables and metric_series from the active figures. Run inside the load transaction.
+-- Refreshes the subject fact tables from the active figures. Run inside the load transaction, before
+-- metric_series.sql; the subject-fact rules run it alone on a batch before it is loaded (expectations/frames.py).
 -- Every subject table has fact_figure's value and unit columns: value, value_max and unit_zh as stated,
 -- value_canonical, value_max_canonical and unit_canonical in the canonical unit (migration 008).
 
@@ -50,8 +51,3 @@ SELECT figure_id, doc_id, file, region_zh, region_code, period, year, period_gra
        value, value_max, unit_zh, value_canonical, value_max_canonical, unit_canonical, qualifier, quote, sentence
 FROM active_figure WHERE category = 'rate'
 ORDER BY figure_id;
-
--- metric_series, materialised once per load from its definition (the view metric_series_computed,
--- migrations 005 and 007), in the order of the analysts' lookup (region, metric, year).
-DELETE FROM metric_series;
-INSERT INTO metric_series SELECT * FROM metric_series_computed ORDER BY region_zh, metric_id, year;
