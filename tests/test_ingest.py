@@ -73,3 +73,15 @@ def test_scan_rejects_oversized_and_symlinks_out(tmp_path):
     assert "over the 200-byte limit" in reasons["big.txt"]
     assert "outside raw/" in reasons["link.txt"]
     assert scan.documents == []
+
+
+# a manifest's file name → the path inside raw/ it names (None: it would leave raw/)
+@pytest.mark.parametrize("name, path", [
+    ("a.txt", "a.txt"), ("./a.txt", "a.txt"), ("sub//b.txt", "sub/b.txt"), ("sub/./b.txt", "sub/b.txt"),
+    ("sub/", "sub"), ("...", "..."), ("a/.../b", "a/.../b"),
+    ("..", None), ("sub/../a.txt", None), ("/etc/passwd", None), ("C:a.txt", None), ("a\\b.txt", None), ("", None),
+])
+def test_a_manifest_name_is_a_path_inside_raw(name, path):
+    from extraction.manifest import _safe_relative
+
+    assert _safe_relative(name) == path
