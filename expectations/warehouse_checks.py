@@ -104,7 +104,9 @@ def read_frames(con: duckdb.DuckDBPyConnection, scope: CheckScope = CheckScope()
         regions = {r[0] for r in con.execute("SELECT DISTINCT region_zh FROM dim_region_name").fetchall()}
         loaded_by_run = ("" if scope.run_id is None else
                          " AND doc_id IN (SELECT doc_id FROM dim_document WHERE load_run_id = $run_id)")
-        active = con.sql(f"SELECT * FROM fact_figure WHERE retired_at IS NULL{loaded_by_run} ORDER BY figure_id",
+        # every column but the sentence, which no row rule reads (at 10,000 documents: half the bytes)
+        active = con.sql(f"SELECT * EXCLUDE (sentence) FROM fact_figure WHERE retired_at IS NULL{loaded_by_run} "
+                         "ORDER BY figure_id",
                          params={"run_id": scope.run_id} if scope.run_id is not None else None).pl()
         texts = frames.staged_texts_of(con, set(active["doc_id"].unique().to_list()))
         out["fact_figure_rows"] = frames.FigureRows(active, texts, regions)
