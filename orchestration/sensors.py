@@ -191,10 +191,8 @@ def check_alerts_sensor(context: SensorEvaluationContext, warehouse: WarehouseRe
         return SkipReason("no run finished since the last tick")
     config = alerts.AlertConfig.from_env(warehouse.db_path)
     # A failed run's checks are named in its run-failure alert (run_failure_alert_sensor): one message for it.
-    # A validation run re-evaluates, with GX, the rules its load evaluated with Polars (the same results,
-    # tested): its checks were alerted on with the load's.
-    evaluations = [e for _, run_id, succeeded in runs if succeeded and not _is_validation_run(context.instance, run_id)
-                   for e in check_evaluations_of_run(context.instance, run_id)]
+    evaluations = [e for _, run_id, succeeded in runs if succeeded
+                   for e in new_check_evaluations(context.instance, run_id)]
     try:
         with _read_warehouse(warehouse) as con:
             counts, open_now = alerts.warehouse_state(con)
@@ -212,9 +210,17 @@ def check_alerts_sensor(context: SensorEvaluationContext, warehouse: WarehouseRe
     return None
 
 
-def _is_validation_run(instance, run_id: str) -> bool:
+def new_check_evaluations(instance, run_id: str) -> list[alerts.CheckEvaluation]:
+    """The check results of a run that call for an alert of their own. A validation run re-evaluates with GX
+    the rules the load it validates (tag qcity/validates_run) evaluated with Polars: the same results (tested),
+    so a check that failed in that load was alerted on with it; one failing only here is new."""
+    evaluations = check_evaluations_of_run(instance, run_id)
     run = instance.get_run_by_id(run_id)
-    return run is not None and run.job_name == warehouse_validation_job.name
+    validated = run.tags.get(VALIDATION_TAG) if run is not None and run.job_name == warehouse_validation_job.name else None
+    if validated is None:
+        return evaluations
+    failed_in_load = {e.check_name for e in check_evaluations_of_run(instance, validated) if not e.passed}
+    return [e for e in evaluations if e.check_name not in failed_in_load]
 
 
 def step_error(event) -> str:

@@ -32,10 +32,15 @@ def _sensor_decision(instance, result):
     return validation_after_load_sensor(context)
 
 
-def _validate(instance, raw: Path, db: Path):
+def _defs_run(instance, raw: Path, db: Path, validates: str):
+    """A run of the validation job, as the sensor requests it after the load `validates`."""
     defs = Definitions(assets=ASSETS, jobs=[warehouse_validation_job], resources=resources_from_env(str(db), str(raw)))
     return defs.resolve_job_def(warehouse_validation_job.name).execute_in_process(
-        instance=instance, raise_on_error=False, tags={VALIDATION_TAG: "test"})
+        instance=instance, raise_on_error=False, tags={VALIDATION_TAG: validates})
+
+
+def _validate(instance, raw: Path, db: Path):
+    return _defs_run(instance, raw, db, validates="test")
 
 
 def _reported(evaluations) -> dict[str, tuple]:
@@ -97,3 +102,25 @@ def test_the_sensor_skips_a_load_that_loaded_nothing(tmp_path, docs_dir):
         assert again.success
         decision = _sensor_decision(instance, again)
     assert isinstance(decision, SkipReason) and "loaded nothing" in decision.skip_message
+
+
+def test_a_validation_run_alerts_only_on_what_its_load_did_not_already_report(tmp_path, docs_dir):
+    from orchestration.sensors import new_check_evaluations
+
+    # 鼓楼区 names four divisions and nothing in the text decides which: the WARN check on region codes fails
+    ambiguous = "2020年，鼓楼区实现地区生产总值500亿元，增长5.0%。\n"
+    raw, db = write_raw(tmp_path / "raw", {"a.txt": ambiguous}), tmp_path / "qcity.duckdb"
+    with instance_for_test() as instance:
+        load = _load(instance, raw, db)
+        failed_in_load = {e.check_name for e in load.get_asset_check_evaluations() if not e.passed}
+        assert "fact_figure_integrity" in failed_in_load
+        validation = _defs_run(instance, raw, db, validates=load.run_id)
+        assert "fact_figure_integrity" in {e.check_name for e in validation.get_asset_check_evaluations() if not e.passed}
+        assert all(e.passed for e in new_check_evaluations(instance, validation.run_id))   # alerted with the load
+        # a failure the load did not report (the warehouse changed since) is the validation run's own alert
+        con = duckdb.connect(str(db))
+        con.execute("UPDATE fact_figure SET kind = 'forecast' WHERE figure_id = (SELECT min(figure_id) FROM fact_figure)")
+        con.close()
+        again = _defs_run(instance, raw, db, validates=load.run_id)
+        new_failures = {e.check_name for e in new_check_evaluations(instance, again.run_id) if not e.passed}
+    assert new_failures == {"fact_figure_rows"}
