@@ -162,7 +162,7 @@ _TEXT_COLUMNS = ("quote", "sentence")
 def batch_subject_frames(figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The subject frames of a batch of clean figures, before it is loaded: the batch goes into an
     in-memory warehouse (same migrations, same subject_facts.sql) so the rules see what the load would write."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": io.memory_limit()})
     try:
         io.migrate(con)
         if not figures.is_empty():

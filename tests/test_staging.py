@@ -67,3 +67,34 @@ def test_each_raw_file_is_opened_once_per_load_and_unchanged_files_not_at_all(tm
     # every run is recorded with how it was started; a load that ran its checks, with their counts
     assert checked == [("loaded", "qcity load", True, 0), ("unchanged", "qcity load", None, None),
                        ("loaded", "qcity load", True, 0)]
+
+
+def test_cleaning_some_documents_at_a_time_gives_the_load_of_all_at_once(tmp_path, monkeypatch):
+    """figures_clean cleans CLEAN_CHUNK_DOCUMENTS documents per pass: one document per pass loads exactly what
+    one pass over all does — the figures, their metric ids, the row quarantine, and the subject-fact rules,
+    which compare figures across documents (a GDP part in one document above the total another states)."""
+    from assets import clean
+    from tests.conftest import materialize_load
+
+    extra = {
+        "total.txt": "2020年，长沙市实现地区生产总值500亿元，增长6.0%。\n",
+        "part.txt": "2020年，长沙市第二产业增加值800亿元。全市产品质量监督抽查合格率达120%。\n",
+    }
+    loads = {}
+    for chunk in (1, clean.CLEAN_CHUNK_DOCUMENTS):
+        raw = copy_raw(tmp_path / f"raw_{chunk}")
+        for name, text in extra.items():
+            (raw / name).write_text(text, encoding="utf-8")
+        monkeypatch.setattr(clean, "CLEAN_CHUNK_DOCUMENTS", chunk)
+        db = tmp_path / f"chunk_{chunk}.duckdb"
+        assert materialize_load(raw, db).success
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            loads[chunk] = (
+                con.execute("SELECT * EXCLUDE (loaded_at) FROM fact_figure ORDER BY figure_id").fetchall(),
+                con.execute("SELECT figure_id, expectation, figure->>'quote' FROM quarantined_figures ORDER BY ALL").fetchall())
+        finally:
+            con.close()
+    figures, quarantined = loads[1]
+    assert len(figures) > 500 and {q[1] for q in quarantined} == {"rate_percent_within_0_100", "gdp_part_not_above_total"}
+    assert loads[1] == loads[clean.CLEAN_CHUNK_DOCUMENTS]

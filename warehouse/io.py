@@ -7,6 +7,7 @@ and inserts the new ones, and a removed file's figures are retired (kept, with r
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -29,12 +30,24 @@ METRIC_SERIES_SQL = SCHEMA_DIR / "metric_series.sql"
 # file: an existing file keeps the format it was created with (README, "Other DuckDB clients").
 STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
 
+# DuckDB's memory for a connection that writes: by default it may keep 80% of the machine's RAM in its buffer
+# pool, and a 10,000-document load kept what it inserted (hundreds of MB) until the commit. Bounded, it
+# writes or spills the rest; the 10,000-document merge runs as fast (bench/profile.md, round 7).
+MEMORY_LIMIT_ENV = "QCITY_DUCKDB_MEMORY"
+DEFAULT_MEMORY_LIMIT = "512MB"
+
+
+def memory_limit() -> str:
+    """$QCITY_DUCKDB_MEMORY (a DuckDB size: 512MB, 2GB), default 512MB."""
+    return os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+
 
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     db_path = Path(db_path)
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(db_path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION})
+        con = duckdb.connect(str(db_path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION,
+                                                   "memory_limit": memory_limit()})
         migrate(con)
         return con
     if not db_path.exists():

@@ -220,8 +220,19 @@ def stage_extraction(con: duckdb.DuckDBPyConnection, run_id: str, plan_rows: lis
         con.execute("INSERT INTO staging.stg_figure BY NAME SELECT * FROM _figures")
 
 
-def staged_figures(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.sql("SELECT * FROM staging.stg_figure").pl()
+def staged_figures(con: duckdb.DuckDBPyConnection, doc_ids: list[str] | None = None) -> pl.DataFrame:
+    """The staged figure rows (of the documents `doc_ids`, when given), in the order they were staged."""
+    if doc_ids is None:
+        return con.sql("SELECT * FROM staging.stg_figure").pl()
+    return con.sql("SELECT * FROM staging.stg_figure WHERE doc_id IN (SELECT unnest($ids::VARCHAR[]))",
+                   params={"ids": doc_ids}).pl()
+
+
+def staged_figure_documents(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The doc_ids of the staged figures, in the order they were staged."""
+    return [r[0] for r in con.execute(
+        "SELECT doc_id FROM (SELECT doc_id, min(rowid) AS first FROM staging.stg_figure GROUP BY doc_id) ORDER BY first"
+    ).fetchall()]
 
 
 # ---- figures_clean
