@@ -3,7 +3,6 @@ metric ids and stable ids, and decide the quarantine; its checks report that dec
 
 from collections import Counter
 
-import polars as pl
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, MaterializeResult,
                      MetadataValue, asset)
 
@@ -60,24 +59,25 @@ def figures_clean(context: AssetExecutionContext, warehouse: WarehouseResource) 
     with warehouse.write() as con:
         staging.require_stage(con, "figures", context.run_id)
         # Every cleaning and row rule reads one document's figures at a time (figure ids, context rules,
-        # the quote at its offsets), so the batch is cleaned some documents at a time: at 10,000 documents a
-        # pass over all of them at once held the figures two and three times over (~700 MB).
+        # the quote at its offsets), so the batch is cleaned and staged some documents at a time: at 10,000
+        # documents a pass over all of them at once held the figures two and three times over (~700 MB).
         documents = staging.staged_figure_documents(con)
-        parts, row_failures, rows = [], [], 0
-        for start in range(0, max(len(documents), 1), CLEAN_CHUNK_DOCUMENTS):
-            chunk = documents[start:start + CLEAN_CHUNK_DOCUMENTS]
-            clean = clean_figures(staging.staged_figures(con, doc_ids=chunk))
-            rows += clean.height
-            part, failures = split_quarantine(clean, staging.staged_texts(con, doc_ids=chunk))
-            parts.append(part)
-            row_failures += failures
-            del clean
-        kept = pl.concat(parts)
-        del parts
-        # the subject-fact rules compare figures across documents (a GDP part with its region's total)
-        kept, subject_failures = split_subject_quarantine(kept)
+        row_failures, rows = [], 0
+        with staging.clean_stage(con, context.run_id) as stage:
+            for start in range(0, len(documents), CLEAN_CHUNK_DOCUMENTS):
+                chunk = documents[start:start + CLEAN_CHUNK_DOCUMENTS]
+                clean = clean_figures(staging.staged_figures(con, doc_ids=chunk))
+                rows += clean.height
+                kept, failures = split_quarantine(clean, staging.staged_texts(con, doc_ids=chunk))
+                stage.add(kept, failures)
+                row_failures += failures
+                del clean, kept
+            # the subject-fact rules compare figures across documents (a GDP part with its region's total):
+            # they read the values of every staged row, then set aside the whole rows that fail
+            _, failing = split_subject_quarantine(stage.values())
+            subject_failures = stage.set_aside({row["figure_id"]: rule for row, rule in failing})
+            figures, with_metric_id = stage.counts()
         quarantined = row_failures + subject_failures
-        staging.stage_clean(con, context.run_id, kept, quarantined)
         metadata = table_metadata(con, "staging.stg_figure_clean")
     for row, rule in quarantined[:QUARANTINE_LOG_LINES]:
         context.log.warning(f"quarantined figure {row['figure_id']} ({row['file']}: {row['quote']!r}, "
@@ -89,10 +89,10 @@ def figures_clean(context: AssetExecutionContext, warehouse: WarehouseResource) 
     return MaterializeResult(
         metadata={
             **metadata,
-            "figures": kept.height,
+            "figures": figures,
             "quarantined": len(quarantined),
             **{f"quarantined.{rule}": n for rule, n in sorted(by_rule.items())},
-            "with_metric_id": kept.filter(kept["metric_id"].is_not_null()).height if kept.height else 0,
+            "with_metric_id": with_metric_id,
         },
         check_results=[
             quarantine_check(ROW_RULES_CHECK, [r.name for r in QUARANTINE_RULES], row_failures, rows),

@@ -154,8 +154,7 @@ def subject_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
 
 
 # The subject-fact rules read values, periods and keys, never a figure's words: the batch's copy in the
-# scratch warehouse leaves its text columns empty ('': quote is NOT NULL), which at 10,000 documents are
-# most of its memory.
+# scratch warehouse has its text columns empty ('': quote is NOT NULL), and a batch may come without them.
 _TEXT_COLUMNS = ("quote", "sentence")
 
 
@@ -168,7 +167,7 @@ def batch_subject_frames(figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
         if not figures.is_empty():
             frame = figures.with_columns(pl.lit(dt.datetime.now()).alias("loaded_at"),
                                          pl.lit(None, dtype=pl.Datetime).alias("retired_at"),
-                                         *[pl.lit("", pl.String).alias(c) for c in _TEXT_COLUMNS if c in figures.columns])
+                                         *[pl.lit("", pl.String).alias(c) for c in _TEXT_COLUMNS])
             con.register("_batch", frame)
             con.execute("INSERT INTO fact_figure BY NAME SELECT * FROM _batch")
             con.unregister("_batch")

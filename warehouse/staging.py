@@ -242,10 +242,8 @@ def _json_safe(row: dict) -> dict:
     return {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
 
 
-def stage_clean(con: duckdb.DuckDBPyConnection, run_id: str, kept: pl.DataFrame,
-                quarantined: list[tuple[dict, str]]) -> None:
-    """The clean rows that load and the rows set aside, each with the rule it failed."""
-    aside = pl.DataFrame({
+def _aside_frame(quarantined: list[tuple[dict, str]]) -> pl.DataFrame:
+    return pl.DataFrame({
         "figure_id": [row.get("figure_id", "") for row, _ in quarantined],
         "doc_id": [row.get("doc_id", "") for row, _ in quarantined],
         "file": [row.get("file", "") for row, _ in quarantined],
@@ -253,9 +251,60 @@ def stage_clean(con: duckdb.DuckDBPyConnection, run_id: str, kept: pl.DataFrame,
         "figure": [json.dumps(_json_safe(row), ensure_ascii=False, default=str) for row, _ in quarantined],
     }, schema={"figure_id": pl.String, "doc_id": pl.String, "file": pl.String, "expectation": pl.String,
                "figure": pl.String})
-    with stage_transaction(con, "figures_clean", run_id, {"_kept": kept, "_aside": aside}):
-        con.execute("DELETE FROM staging.stg_figure_clean")
+
+
+# The columns a rule across figures reads (values, periods, keys): every clean column but the words.
+_WORDS = ("quote", "sentence")
+
+
+class CleanStage:
+    """figures_clean's output as it is written, some documents at a time, inside the stage's transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def add(self, kept: pl.DataFrame, quarantined: list[tuple[dict, str]]) -> None:
+        """Rows that pass, and rows set aside with the rule each failed."""
         if kept.height:
-            con.execute("INSERT INTO staging.stg_figure_clean BY NAME SELECT * FROM _kept")
+            self.con.register("_kept", kept)
+            try:
+                self.con.execute("INSERT INTO staging.stg_figure_clean BY NAME SELECT * FROM _kept")
+            finally:
+                self.con.unregister("_kept")
+        if quarantined:
+            self.con.register("_aside", _aside_frame(quarantined))
+            try:
+                self.con.execute("INSERT INTO staging.stg_quarantine SELECT * FROM _aside")
+            finally:
+                self.con.unregister("_aside")
+
+    def values(self) -> pl.DataFrame:
+        """The rows staged so far without their words (quote, sentence): what a rule across figures reads."""
+        return self.con.sql(f"SELECT * EXCLUDE ({', '.join(_WORDS)}) FROM staging.stg_figure_clean").pl()
+
+    def set_aside(self, rules: dict[str, str]) -> list[tuple[dict, str]]:
+        """Move the staged rows of `rules` (figure_id → the rule it failed) to the quarantine: their whole rows."""
+        if not rules:
+            return []
+        ids = list(rules)
+        rows = self.con.sql("SELECT * FROM staging.stg_figure_clean WHERE figure_id IN (SELECT unnest($ids::VARCHAR[]))",
+                            params={"ids": ids}).pl().to_dicts()
+        order = {figure_id: i for i, figure_id in enumerate(ids)}
+        aside = [(row, rules[row["figure_id"]]) for row in sorted(rows, key=lambda r: order[r["figure_id"]])]
+        self.con.execute("DELETE FROM staging.stg_figure_clean WHERE figure_id IN (SELECT unnest($ids::VARCHAR[]))",
+                         {"ids": ids})
+        self.add(pl.DataFrame(), aside)
+        return aside
+
+    def counts(self) -> tuple[int, int]:
+        """(rows staged, of which with a metric_id)."""
+        return self.con.execute("SELECT count(*), count(metric_id) FROM staging.stg_figure_clean").fetchall()[0]
+
+
+@contextmanager
+def clean_stage(con: duckdb.DuckDBPyConnection, run_id: str) -> Iterator[CleanStage]:
+    """figures_clean's write, in one transaction: the staged clean rows and quarantine start empty."""
+    with stage_transaction(con, "figures_clean", run_id, {}):
+        con.execute("DELETE FROM staging.stg_figure_clean")
         con.execute("DELETE FROM staging.stg_quarantine")
-        con.execute("INSERT INTO staging.stg_quarantine SELECT * FROM _aside")
+        yield CleanStage(con)
