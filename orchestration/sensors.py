@@ -113,7 +113,8 @@ def wrote_the_warehouse(instance, run_id: str) -> bool:
 
 @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[nightly_load_job],
                    request_job=warehouse_validation_job, default_status=DefaultSensorStatus.RUNNING,
-                   description="After each load that wrote the warehouse, validates it with the Great Expectations "
+                   description="After each load of this code location that wrote the warehouse (scheduled, sensor, UI), "
+                               "validates it with the Great Expectations "
                                "suites and writes their Data Docs (the load's checks evaluated the same rules with Polars).")
 def validation_after_load_sensor(context: RunStatusSensorContext):
     run = context.dagster_run
