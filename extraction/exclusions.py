@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
-from extraction.lexicon_loader import alternation, compile_guarded, load
+from extraction.lexicon_loader import PrunedAlternation, alternation, load
 
 _CFG = load("exclusions")
-_SPANS = compile_guarded("|".join(f"(?:{p})" for p in _CFG["spans"]))
+_SPAN_RULES = PrunedAlternation(_CFG["spans"])
+_SPANS = _SPAN_RULES.full  # every rule: what blocked_mask finds with the rules its text can match
 _FOLLOWED = re.compile(rf"\s?(?:多|余)?(?:{alternation(_CFG['followed_by'])})")
 _PRECEDED = re.compile(rf"(?:{alternation(_CFG['preceded_by'])})$")
 _PRECEDED_LAST = frozenset(w[-1] for w in _CFG["preceded_by"]) | {"\n"}  # $ also matches before a final \n
@@ -29,7 +30,8 @@ def blocked_mask(norm: str) -> bytearray:
     every pattern either starts at a bounded number of positions (a digit run's first digit) or is
     matched once per line."""
     mask = bytearray(len(norm))
-    for m in _SPANS.finditer(norm):
+    spans = _SPAN_RULES.for_text(norm)
+    for m in spans.finditer(norm) if spans else ():
         mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     for m in _LINE.finditer(norm):
         line = m.group(0)

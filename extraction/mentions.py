@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from extraction import exclusions
-from extraction.lexicon_loader import alternation, compile_guarded, load
+from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_chars
 from extraction.numerals import ARABIC_RE, CN_NUMBER, MAX_REPRESENTABLE, cn_to_number, parse_arabic
 from extraction.qualifiers import RANGE_SEP, after_possible, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match_unit_approx
@@ -60,6 +60,16 @@ _IMPLIED = re.compile(rf"(?:{alternation(IMPLIED_BY_METRIC)})\s*(?:为|达|达�
 _SHARED_UNIT = re.compile(r"\s*[、和及]\s*(?:\d+(?:\.\d+)?\s*[、和及]\s*)*\d+(?:\.\d+)?(?=\s*[^\d\s、和及.])")
 _POSITION_UNIT = re.compile(r"\s*(位|名)")
 _TAIL_BREAK = re.compile(r"[,。;:、!?\n]")  # compiled once: split per Chinese count
+# the characters a text must hold for these whole-text scans to find anything: a text without them skips the
+# scan (each runs over every position of the text; most texts hold no 分之, and many no ratio colon)
+_RATIO_NEEDS = required_chars(_RATIO.pattern)
+_FRACTION_NEEDS = required_chars(_FRACTION.pattern)
+_CN_COUNT_NEEDS = required_chars(_CN_COUNT.pattern)
+
+
+def _no_rank_possible(norm: str) -> bool:
+    """Can _NO_RANK match (case-insensitive, so required_chars lists nothing)? It needs an o or O before a '.'."""
+    return "." in norm and ("o" in norm or "O" in norm)
 
 
 _NUM_START = attrgetter("num_start")  # the sort key of a text's mentions (a C call, not a lambda, per mention)
@@ -109,7 +119,7 @@ def _scan_streaks(norm, mask, add):
 
 
 def _scan_ranks(norm, mask, add):
-    for m in _NO_RANK.finditer(norm):
+    for m in _NO_RANK.finditer(norm) if _no_rank_possible(norm) else ():
         if _free(mask, m.start(), m.end()):
             add(Mention(m.start(1), m.end(), float(m.group(1)), None, NO_UNIT, None, "exact", "位", "rank", start=m.start()))
     for m in _MOVE_RANK.finditer(norm):
@@ -138,6 +148,8 @@ def _scan_ranks(norm, mask, add):
 
 
 def _scan_ratios(norm, mask, taken, add):
+    if not may_match(_RATIO_NEEDS, norm):
+        return
     for m in _RATIO.finditer(norm):
         if not _free(mask, m.start(), m.end()) or any(taken[m.start():m.end()]):
             continue
@@ -246,7 +258,7 @@ def _scan_chinese(norm, mask, taken, add):
     for m in _ZERO.finditer(norm):
         if not taken[m.start()] and not mask[m.start()]:
             add(Mention(m.start(), m.start() + 1, 0.0, None, NO_UNIT, None, "exact", start=m.start()))
-    for m in _FRACTION.finditer(norm):
+    for m in _FRACTION.finditer(norm) if may_match(_FRACTION_NEEDS, norm) else ():
         if taken[m.start()] or mask[m.start()]:
             continue
         den, num = cn_to_number(m.group(1)), cn_to_number(m.group(2))
@@ -256,7 +268,7 @@ def _scan_chinese(norm, mask, taken, add):
             add(Mention(m.start(), m.end(), num, None, NO_UNIT, None, "exact", implied_unit="%", start=m.start()))
         else:
             add(Mention(m.start(), m.end(), round(num / den, 4), None, NO_UNIT, None, "exact", kind_hint="ratio", start=m.start()))
-    for m in _CN_COUNT.finditer(norm):
+    for m in _CN_COUNT.finditer(norm) if may_match(_CN_COUNT_NEEDS, norm) else ():
         s, e = m.start(), m.end()
         if taken[s] or mask[s]:
             continue

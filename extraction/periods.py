@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from extraction.context import DocumentContext
-from extraction.lexicon_loader import alternation, compile_guarded, load
+from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_chars
 
 _CFG = load("periods")
 _REL = _CFG["relative"]
@@ -43,6 +43,7 @@ _REL_BLOCK_BEFORE = re.compile(rf"(?:{alternation(_CFG['relative_blockers_before
 _REL_BLOCK_AFTER = re.compile(rf"(?:{alternation(_CFG['relative_blockers_after'])})")
 _REVIEW_MONTHS = set(_CFG["review_months"])
 _YEAR_RANGE = compile_guarded(_CFG["year_range"])
+_YEAR_RANGE_NEEDS = required_chars(_YEAR_RANGE.pattern)  # 年 and a range word: a text without skips the scan
 _YEAR_RANGE_MARKER = _CFG["year_range_marker"]
 _CARRY = bool(_CFG.get("stock_cue_carries", False))
 SENTENCE_SCOPED = {"cum", "weak", "annual", "avg"}  # 'frame' and year cues govern the paragraph
@@ -136,7 +137,8 @@ class PeriodContext:
         wholes = [c.pos for c in cues if c.kind == "whole"]
         ctx.first_whole = wholes[0] if wholes else -1
         # found once per document, so that each figure's look-up is a bisection, not a scan of its sentence
-        ctx.ranges = [(m.start(), m.end(), int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(norm)]
+        ctx.ranges = [(m.start(), m.end(), int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(norm)] \
+            if may_match(_YEAR_RANGE_NEEDS, norm) else []
         ctx.range_ends = [r[1] for r in ctx.ranges]
         ctx.marker_pos = [m.start() for m in re.finditer(re.escape(_YEAR_RANGE_MARKER), norm)]
         ctx.wide = [c for c in cues if ctx._target_anywhere(c)]

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from extraction import categories, exclusions, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
-from extraction.lexicon_loader import compile_guarded
+from extraction import categories, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
+from extraction.lexicon_loader import PrunedAlternation, compile_guarded, may_match, required_chars
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
 _ALPHABET = list("0123456789.,:;%‰()[]|\n 年月日号个家项元万亿全市省今去上半累计截至目前增长下降约超过以上左右的和、。,") + \
@@ -22,7 +22,7 @@ def _random_texts(seed: int, count: int, max_pieces: int = 40) -> list[str]:
 
 @pytest.mark.parametrize("guarded", [
     periods._CUE_RE, periods._YEAR_RANGE, exclusions._SPANS, numerals.ARABIC_RE, metrics._TRAIL,
-    normalize._DELETE, regions.OWN_REF, mentions._FRACTION,
+    normalize._DELETE, regions.OWN_REF, mentions._FRACTION, kinds._SECTION,
 ])
 def test_guarded_patterns_find_what_the_plain_pattern_finds(guarded):
     # compile_guarded writes (?=[first characters])(?:pattern); the class escapes its parentheses
@@ -262,3 +262,51 @@ def test_the_inlined_range_check_is_representable():
     m = numerals.MAX_REPRESENTABLE
     for v in [0.0, -0.0, 1.0, m, -m, m * 1.0000001, -m * 1.0000001, float("inf"), float("-inf"), float("nan"), 1e308]:
         assert numerals.representable(v) == (-m <= v <= m), v
+
+
+# texts that hold some of the rules' rarer characters and not others: the prefilters' answers vary
+_PREFILTER_ALPHABET = _ALPHABET + list("〔〕[]【】《》·-—–~/至到之一分两三电话QqNnOo.") + ["No.3", "1:2:3", "3.5:2.5", "10:30", "2015至2017年"]
+
+
+def _prefilter_texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    alphabet = _PREFILTER_ALPHABET
+    texts = []
+    for _ in range(count):
+        keep = rng.sample(alphabet, rng.randint(5, len(alphabet)))  # leave some characters out entirely
+        texts.append("".join(rng.choice(keep) for _ in range(rng.randint(0, 60))))
+    return texts
+
+
+def test_a_pruned_alternation_finds_what_the_whole_alternation_finds():
+    rules = exclusions._SPAN_RULES
+    for text in _prefilter_texts(3, 4000):
+        pruned = rules.for_text(text)
+        found = [(m.span(), m.groups()) for m in pruned.finditer(text)] if pruned else []
+        assert found == [(m.span(), m.groups()) for m in rules.full.finditer(text)], text
+    assert exclusions._SPANS is rules.full
+
+
+@pytest.mark.parametrize("pattern", [
+    mentions._RATIO, mentions._FRACTION, mentions._CN_COUNT, periods._YEAR_RANGE,
+    *[re.compile(p) for p in exclusions._SPAN_RULES.patterns],
+])
+def test_a_text_a_pattern_matches_holds_its_required_characters(pattern):
+    needs = required_chars(pattern.pattern, pattern.flags)
+    assert needs  # each of these needs something: the prefilter is not a no-op
+    for text in _prefilter_texts(4, 3000):
+        if pattern.search(text):
+            assert may_match(needs, text), (pattern.pattern, text)
+
+
+def test_required_characters_are_conservative():
+    assert required_chars(r"(?i)abc") == ()
+    assert required_chars(r"\d+[^x]\s*(?=y)(?<!z)") == ()
+    assert required_chars(r"a?b*(?:c|d?)") == ()
+    assert required_chars(r"x(?:ab|c)[de]{1,2}") == (frozenset("x"), frozenset("ac"), frozenset("de"))
+
+
+def test_the_no_rank_prefilter_holds_wherever_no_rank_matches():
+    for text in _prefilter_texts(5, 3000):
+        if mentions._NO_RANK.search(text):
+            assert mentions._no_rank_possible(text), text
