@@ -45,6 +45,9 @@ def blocked_mask(norm: str) -> bytearray:
 
 # is_date_or_duration's and is_bad_lead's tests as they are, for the number scan (once per number, no wrapper)
 date_or_duration_at = _FOLLOWED.match
+# what the text right after a date or duration number opens with, bar whitespace: after any other character
+# the number scan need not try _FOLLOWED
+DATE_FOLLOWER_FIRST = frozenset(w[0] for w in _CFG["followed_by"]) | frozenset("多余")
 BAD_LEAD_LAST = _PRECEDED_LAST
 bad_lead_before = _PRECEDED.search
 

@@ -9,13 +9,13 @@ from operator import attrgetter
 from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_chars
 from extraction.numerals import ARABIC_RE, CN_NUMBER, MAX_REPRESENTABLE, cn_to_number, parse_arabic
-from extraction.qualifiers import RANGE_SEP, after_possible, qualifier_for
+from extraction.qualifiers import RANGE_SEP, RANGE_SEP_FIRST, after_possible, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match_unit_approx
 
 _NUM = load("numerals")
 
 
-@dataclass(slots=True)  # one per number of a text: slots make them cheaper to build and read
+@dataclass(slots=True, init=False)  # one per number of a text: slots make them cheaper to build and read
 class Mention:
     num_start: int          # norm offset of the (first) number
     end: int                # norm offset after unit and trailing qualifier cue
@@ -24,14 +24,26 @@ class Mention:
     unit: Unit
     unit_span: tuple[int, int] | None   # norm span of the written unit, None if implied
     qualifier: str
-    implied_unit: str = ""  # unit_zh when the unit is not written (第八 → 位)
-    kind_hint: str = ""     # rank, ratio, table, streak, or ""
-    extras: dict | None = None  # a table cell's metric and column (None: one dict per number costs)
-    start: int = -1         # norm offset where the mention's own text starts (≤ num_start)
+    implied_unit: str       # unit_zh when the unit is not written (第八 → 位)
+    kind_hint: str          # rank, ratio, table, streak, or ""
+    extras: dict | None     # a table cell's metric and column (None: one dict per number costs)
+    start: int              # norm offset where the mention's own text starts (≤ num_start)
 
-    def __post_init__(self):
-        if self.start < 0:
-            self.start = self.num_start
+    # written out, not generated: a generated __init__ would call a __post_init__ for `start`, twice the calls
+    def __init__(self, num_start: int, end: int, value: float, value_max: float | None, unit: Unit,
+                 unit_span: tuple[int, int] | None, qualifier: str, implied_unit: str = "", kind_hint: str = "",
+                 extras: dict | None = None, start: int = -1):
+        self.num_start = num_start
+        self.end = end
+        self.value = value
+        self.value_max = value_max
+        self.unit = unit
+        self.unit_span = unit_span
+        self.qualifier = qualifier
+        self.implied_unit = implied_unit
+        self.kind_hint = kind_hint
+        self.extras = extras
+        self.start = num_start if start < 0 else start
 
 
 _RANGE_TAIL = re.compile(rf"\s*(?:{RANGE_SEP})\s*(?=\d)")
@@ -169,16 +181,14 @@ def _scan_arabic(norm, mask, taken, add):
     n = len(norm)
     # the rules' functions and patterns as locals: this loop runs once per number of the text
     is_date, bad_lead_last, bad_lead_before = exclusions.date_or_duration_at, exclusions.BAD_LEAD_LAST, exclusions.bad_lead_before
+    date_first, range_first = exclusions.DATE_FOLLOWER_FIRST, RANGE_SEP_FIRST
     is_denominator, is_threshold = exclusions.is_denominator, exclusions.is_threshold
     mid_match, range_match, arabic_match = _MID.match, _RANGE_TAIL.match, ARABIC_RE.match
     # rules whose words a text may not hold at all: asked once per text, not once per number
     after = after_possible(norm)
-    if not exclusions.denominator_possible(norm):
-        is_denominator = _never
-    if not exclusions.threshold_possible(norm):
-        is_threshold = _never
-    if "多" not in norm and "余" not in norm:
-        mid_match = _never
+    denominators = exclusions.denominator_possible(norm)
+    thresholds = exclusions.threshold_possible(norm)
+    mids = "多" in norm or "余" in norm
     for m in ARABIC_RE.finditer(norm):
         s, e = m.span()
         if taken[s] or mask[s]:
@@ -190,19 +200,23 @@ def _scan_arabic(norm, mask, taken, add):
         if before in bad_lead_last and bad_lead_before(norm, max(0, s - 2), s):
             continue
         between = ""
-        mm = mid_match(norm, e)
         pos = e
-        if mm:
-            between, pos = mm.group(1), mm.end()
-        if is_date(norm, e):
-            continue
+        # _MID and is_date open with whitespace, 多/余 or a date word: after any other character neither can
+        # match, and neither is tried (most numbers are followed by a unit)
+        if nxt and (nxt in date_first or nxt.isspace()):
+            mm = mid_match(norm, e) if mids else None
+            if mm:
+                between, pos = mm.group(1), mm.end()
+            if is_date(norm, e):
+                continue
         unit, uend, approx_in_unit = match_unit_approx(norm, pos)
         if not between and unit is not NO_UNIT:
             between = approx_in_unit
-        value, value_max = parse_arabic(m.group(0)), None
+        value, value_max = float(m.group(0).replace(",", "")), None  # parse_arabic, inlined
         # range: N~M unit, N至M unit, 1万至60万元
-        r = range_match(norm, uend if unit is not NO_UNIT else pos)
-        if r and not between:
+        tail = uend if unit is not NO_UNIT else pos
+        r = range_match(norm, tail) if not between and tail < n and (norm[tail] in range_first or norm[tail].isspace()) else None
+        if r:
             m2 = arabic_match(norm, r.end())
             if m2 and not mask[m2.start()]:
                 unit2, uend2 = match_unit(norm, m2.end())
@@ -221,7 +235,7 @@ def _scan_arabic(norm, mask, taken, add):
                 unit, ue = match_unit(norm, shared.end())
                 if unit is not NO_UNIT and not is_date(norm, shared.end()):
                     q, _ = qualifier_for(norm, s, between, e, False, after)
-                    add(Mention(s, e, value, None, unit, (ue - len(unit.text), ue), q))
+                    add(Mention(s, e, value, None, unit, (ue - len(unit.text), ue), q, "", "", None, s))
                 continue
             imp = _IMPLIED.search(norm, max(0, s - 10), s)
             if not imp or mask[s]:
@@ -229,8 +243,7 @@ def _scan_arabic(norm, mask, taken, add):
             word = next(w for w in IMPLIED_BY_METRIC if imp.group(0).lstrip().startswith(w) or w in imp.group(0))
             implied = IMPLIED_BY_METRIC[word]
             q, qend = qualifier_for(norm, s, between, e, False, after)
-            add(Mention(s, qend, value, None, NO_UNIT, None, q, implied_unit=implied,
-                        kind_hint="index" if implied == "" else ""))
+            add(Mention(s, qend, value, None, NO_UNIT, None, q, implied, "index" if implied == "" else "", None, s))
             continue
         family = unit.family
         if family == "rank":
@@ -239,13 +252,13 @@ def _scan_arabic(norm, mask, taken, add):
             # 3位专家 counts people; 第N位 and 前进N位 were taken by the rank scan
             unit = Unit(unit.text, unit.multiplier, "count")
             family = "count"
-        if is_denominator(norm, uend) or is_threshold(norm, s, uend):
+        if denominators and is_denominator(norm, uend) or thresholds and is_threshold(norm, s, uend):
             continue
         if uend < n and norm[uend] in "年" and family == "count":
             continue
         q, qend = qualifier_for(norm, s, between, uend, value_max is not None, after)
         written = len(unit.text) + (1 if approx_in_unit else 0)
-        add(Mention(s, qend, value, value_max, unit, (uend - written, uend), q))
+        add(Mention(s, qend, value, value_max, unit, (uend - written, uend), q, "", "", None, s))
 
 
 def _scan_chinese(norm, mask, taken, add):

@@ -310,3 +310,27 @@ def test_the_no_rank_prefilter_holds_wherever_no_rank_matches():
     for text in _prefilter_texts(5, 3000):
         if mentions._NO_RANK.search(text):
             assert mentions._no_rank_possible(text), text
+
+
+@pytest.mark.parametrize("pattern, first", [
+    (exclusions._FOLLOWED, exclusions.DATE_FOLLOWER_FIRST),
+    (mentions._MID, exclusions.DATE_FOLLOWER_FIRST),  # the number scan tries _MID behind the same check
+    (mentions._RANGE_TAIL, qualifiers.RANGE_SEP_FIRST),
+    (qualifiers._ANY_AFTER, qualifiers._AFTER_FIRST),
+])
+def test_a_pattern_matches_only_where_its_first_character_check_holds(pattern, first):
+    texts = _prefilter_texts(6, 1500) + [" 年", "多年", "余万", "\u3000至3", " 以上", "左右", "~5", "－5"]
+    for text in texts:
+        for pos in range(len(text) + 1):
+            if pattern.match(text, pos):
+                c = text[pos:pos + 1]
+                assert c and (c in first or c.isspace()), (pattern.pattern, text, pos)
+
+
+def test_a_text_with_nothing_deleted_keeps_every_offset():
+    for raw in _random_texts(7, 500) + ["質(zhì)量3.\n9", "10535.51[1]亿元", ""]:
+        nt = normalize.normalize(raw)
+        assert len(nt.to_raw) == len(nt.plain) + 1 and nt.to_raw[-1] == len(raw)
+        if not normalize._DELETE.search(raw):
+            assert nt.plain == raw and list(nt.to_raw) == list(range(len(raw) + 1))
+        assert all(nt.raw[nt.to_raw[i]] == ch for i, ch in enumerate(nt.plain))
