@@ -188,10 +188,9 @@ def _extract(document: Document) -> list[Figure]:
         qualifier = m.qualifier
         if qualifier == "exact" and decreases_possible and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
             qualifier = "decrease"
-        if wider_possible:
-            region_zh, region_basis, region_code = _region_name(context, norm[max(0, m.start - 6):m.start])
-        else:
-            region_zh, region_basis, region_code = doc_region
+        # _region_name gives the document's region unless _WIDER matches the lead: decided once (doc_region)
+        lead6 = norm[max(0, m.start - 6):m.start] if wider_possible else ""
+        region_zh, region_basis, region_code = _region_name(context, lead6) if lead6 and _WIDER.search(lead6) else doc_region
         figures.append(Figure(
             doc=document.name,
             region_zh=region_zh,

@@ -334,3 +334,17 @@ def test_a_text_with_nothing_deleted_keeps_every_offset():
         if not normalize._DELETE.search(raw):
             assert nt.plain == raw and list(nt.to_raw) == list(range(len(raw) + 1))
         assert all(nt.raw[nt.to_raw[i]] == ch for i, ch in enumerate(nt.plain))
+
+
+class _Everything:
+    """A set holding every character: the prefilters it stands in for then let every text through."""
+
+    def __contains__(self, _item) -> bool:
+        return True
+
+
+def test_cues_found_with_the_lead_prefilter_equal_those_found_without(monkeypatch):
+    texts = _prefilter_texts(8, 2000) + ["比2015年", "按2018年平均汇率", "力争到2020年", "较去年同期", "截至今年8月", "与 今年"]
+    fast = [periods.find_cues(t) for t in texts]
+    monkeypatch.setattr(periods, "_LEAD_CUE_LAST", _Everything())
+    assert fast == [periods.find_cues(t) for t in texts]
