@@ -22,7 +22,7 @@ def _random_texts(seed: int, count: int, max_pieces: int = 40) -> list[str]:
 
 @pytest.mark.parametrize("guarded", [
     periods._CUE_RE, periods._YEAR_RANGE, exclusions._SPANS, numerals.ARABIC_RE, metrics._TRAIL,
-    normalize._DELETE, regions.OWN_REF, mentions._FRACTION, kinds._SECTION,
+    normalize._DELETE, mentions._FRACTION, kinds._SECTION,
 ])
 def test_guarded_patterns_find_what_the_plain_pattern_finds(guarded):
     # compile_guarded writes (?=[first characters])(?:pattern); the class escapes its parentheses
@@ -348,3 +348,24 @@ def test_cues_found_with_the_lead_prefilter_equal_those_found_without(monkeypatc
     fast = [periods.find_cues(t) for t in texts]
     monkeypatch.setattr(periods, "_LEAD_CUE_LAST", _Everything())
     assert fast == [periods.find_cues(t) for t in texts]
+
+
+def test_own_references_with_the_lookbehind_after_their_first_character_equal_the_plain_pattern():
+    plain = re.compile(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
+    pieces = _ALPHABET + ["全市", "我县", "本省", "该区", "比全市", "居全省", "在本市", "全市为", "全县平均", "此旗", "与我州"]
+    rng = random.Random(9)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert [(m.span(), m.groups()) for m in regions.OWN_REF.finditer(text)] == \
+            [(m.span(), m.groups()) for m in plain.finditer(text)], text
+
+
+def test_cached_phrase_verdicts_equal_the_plain_ones():
+    pieces = _ALPHABET + ["地区生产总值", "财政收入", "名牌", "质量奖", "标准", "认证", "企业", "家", "项", "人"]
+    rng = random.Random(10)
+    for _ in range(2000):
+        texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(3)]
+        family = rng.choice(["money", "count", "percent", "points", "physical", "rank", "ratio"])
+        unit = rng.choice(["", "人", "家", "项"])
+        assert categories.categorize(family, "", *texts, unit) == categories.categorize.__wrapped__(family, "", *texts, unit)
+        assert categories.names_counted(texts[0]) == categories.names_counted.__wrapped__(texts[0])
