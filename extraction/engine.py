@@ -304,7 +304,7 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
     number_first = bool(nxt and ("\u4e00" <= nxt <= "\u9fff" or nxt in _FOLLOWS_NOUN_MARKS) and nxt not in _NOT_NOUN_START)
     left_ok = metrics.is_substantive(norm[ls:le])
     rs, re_ = metrics.right_metric(norm, after, len(norm)) if number_first or not left_ok else (after, after)
-    right_ok = metrics.is_substantive(norm[rs:re_])
+    right_ok = rs < re_ and metrics.is_substantive(norm[rs:re_])  # an empty phrase is never substantive
     q_start, q_end = min(m.start, ls if left_ok else m.start), m.end
     inherited = False
     # 5个省级品牌: the noun after a count is its metric when the phrase before it names no counted thing

@@ -21,7 +21,7 @@ def _random_texts(seed: int, count: int, max_pieces: int = 40) -> list[str]:
 
 
 @pytest.mark.parametrize("guarded", [
-    periods._CUE_RE, periods._YEAR_RANGE, exclusions._SPANS, numerals.ARABIC_RE, metrics._TRAIL,
+    periods._CUE_RE, periods._YEAR_RANGE, exclusions._SPANS, metrics._TRAIL,
     normalize._DELETE, mentions._FRACTION, kinds._SECTION,
 ])
 def test_guarded_patterns_find_what_the_plain_pattern_finds(guarded):
@@ -369,3 +369,15 @@ def test_cached_phrase_verdicts_equal_the_plain_ones():
         unit = rng.choice(["", "人", "家", "项"])
         assert categories.categorize(family, "", *texts, unit) == categories.categorize.__wrapped__(family, "", *texts, unit)
         assert categories.names_counted(texts[0]) == categories.names_counted.__wrapped__(texts[0])
+
+
+def test_the_number_pattern_with_its_first_digit_in_front_equals_the_plain_pattern():
+    plain = re.compile(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
+    pieces = _ALPHABET + ["1,234", "12,345,678.9", "1,23", ".5", "3.", "0.25", ",000", "٣", "1٢"]
+    rng = random.Random(12)
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert [m.span() for m in numerals.ARABIC_RE.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+        for pos in range(len(text) + 1):
+            a, b = numerals.ARABIC_RE.match(text, pos), plain.match(text, pos)
+            assert (a and a.span()) == (b and b.span()), (text, pos)
