@@ -145,7 +145,8 @@ class PeriodContext:
         ctx.ranges = [(m.start(), m.end(), int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(norm)] \
             if may_match(_YEAR_RANGE_NEEDS, norm) else []
         ctx.range_ends = [r[1] for r in ctx.ranges]
-        ctx.marker_pos = [m.start() for m in re.finditer(re.escape(_YEAR_RANGE_MARKER), norm)]
+        # the 分别 after a span: year_range's only question, and only asked of a text with spans
+        ctx.marker_pos = [m.start() for m in re.finditer(re.escape(_YEAR_RANGE_MARKER), norm)] if ctx.ranges else []
         ctx.wide = [c for c in cues if ctx._target_anywhere(c)]
         ctx.wide_pos = [c.pos for c in ctx.wide]
         return ctx

@@ -238,7 +238,10 @@ class _Gazetteer:
         """Leftmost-longest alias matches: yields (start, alias)."""
         n = len(text)
         aliases, prefix_lens, singles = self.aliases, self.prefix_lens.get, self.single_chars
-        candidates = [m.start() for m in self.pair_starts.finditer(text)]
+        # pair_starts lists a superset (any first character before any second one): about one in ten of its
+        # positions opens an alias's first two characters, and only those are looked at below
+        prefixes = self.prefix_lens
+        candidates = [i for i in map(_match_start, self.pair_starts.finditer(text)) if text[i:i + 2] in prefixes]
         if singles:  # one-character aliases (none in the shipped gazetteer) may start anywhere
             candidates = sorted(set(candidates).union(i for i, ch in enumerate(text) if ch in singles))
         resume = 0  # a match consumes its characters: the next one starts after it
@@ -254,6 +257,8 @@ class _Gazetteer:
                 if text[i] in singles:
                     yield i, text[i]
 
+
+_match_start = re.Match.start  # a C call per match (scan maps it over the candidate positions)
 
 _LOCK = threading.Lock()
 _GAZ: _Gazetteer | None = None

@@ -381,3 +381,28 @@ def test_the_number_pattern_with_its_first_digit_in_front_equals_the_plain_patte
         for pos in range(len(text) + 1):
             a, b = numerals.ARABIC_RE.match(text, pos), plain.match(text, pos)
             assert (a and a.span()) == (b and b.span()), (text, pos)
+
+
+def _scan_reference(g, text: str) -> list[tuple[int, str]]:
+    """Leftmost-longest alias matches by trying every length at every position."""
+    lengths = sorted({len(a) for a in g.aliases}, reverse=True)
+    out, i = [], 0
+    while i < len(text):
+        for n in lengths:
+            if text[i:i + n] in g.aliases:
+                out.append((i, text[i:i + n]))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+def test_the_alias_scan_is_leftmost_longest():
+    g = regions._gaz()
+    names = sorted(g.aliases)
+    rng = random.Random(13)
+    pieces = ["市", "县", "区", "全", "的", "和", "、", "2020年", "海", "门", "南", "京"]
+    for _ in range(1500):
+        text = "".join(rng.choice(names) if rng.random() < 0.4 else rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert list(g.scan(text)) == _scan_reference(g, text), text
