@@ -342,9 +342,10 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         counted = norm[rs:re_]  # 12个示范社区: the noun after a count is what it counts
     cat = categories.categorize(family, m.kind_hint, counted, lead, clause, m.unit.text)
     if inherited and prev_info is not None:
-        if _WIDER.search(lead) and family in ("percent", "points"):
+        wider = _WIDER.search(lead) is not None
+        if wider and family in ("percent", "points"):
             cat = categories.benchmark_category(norm[sent_start:m.num_start])
-        elif _WIDER.search(lead) or prev_info["family"] == family and (
+        elif wider or prev_info["family"] == family and (
                 family not in ("percent", "points", "permille") or not categories.is_growth(lead)):
             cat = prev_info["shared_category"]
     shared = cat  # what a figure sharing this one's metric inherits

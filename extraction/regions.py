@@ -793,8 +793,9 @@ def resolve_document_region_basis(
     info = _variant(best, used, body + " " + ttl).info()
     if guessed and all(id(m) in guessed for m in used if m.group == best):
         info = replace(info, ambiguous=True)  # every mention of it was a default reading of a shared name
-    return info, _ZONE_BASIS[min(
-        (m for m in used if m.group == best), key=lambda m: (m.zone not in ("title", "headline"), m.pos)).zone]
+    # the mention of `best` in the title or headline with the least position, else the one with the least position:
+    # the first in `used`, which lists the title's (or headline's) mentions, then the body's, each in text order
+    return info, _ZONE_BASIS[next(m for m in used if m.group == best).zone]
 
 
 def _self_refs_exclude(cand: str, top: str, self_refs: dict[str, int]) -> bool:
