@@ -8,7 +8,7 @@ from operator import attrgetter
 
 from extraction import exclusions
 from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_chars
-from extraction.numerals import ARABIC_RE, CN_NUMBER, MAX_REPRESENTABLE, cn_to_number, parse_arabic
+from extraction.numerals import ARABIC_RE, CN_CHARS, CN_NUMBER, CN_NUMBER_MAX_CHARS, MAX_REPRESENTABLE, cn_to_number, parse_arabic
 from extraction.qualifiers import RANGE_SEP, RANGE_SEP_FIRST, after_possible, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match_unit_approx
 
@@ -48,7 +48,9 @@ class Mention:
 
 _RANGE_TAIL = re.compile(rf"\s*(?:{RANGE_SEP})\s*(?=\d)")
 _MID = re.compile(r"\s?(多|余)")
-_RATIO = compile_guarded(r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])")
+# (?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:]) with its first digit in front and the lookbehind
+# after it, as numerals.ARABIC_RE: re skips from digit to digit instead of trying a guard at every position
+_RATIO = re.compile(r"\d(?<![\d.:]\d)\d*(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])")
 _RATIO_NUM = re.compile(r"\d+(?:\.\d+)?")
 _RANK_LEAD = re.compile(rf"(?:{alternation(_NUM['rank_lead'])})\s*$")
 _RANK_FOLLOWERS = set(_NUM["rank_followers"])
@@ -57,7 +59,10 @@ _CN_RANK = re.compile(rf"第({CN_NUMBER})(位|名)?")
 _AR_RANK = re.compile(r"第\s*(\d+)\s*(位|名|个)?")
 _NO_RANK = re.compile(r"(?i)(?<![A-Za-z])NO\.\s*(\d+)")
 _MOVE_RANK = re.compile(r"(?:前进|上升|后退|下降|提升|前移|跃升)了?\s*(\d+|[一二两三四五六七八九十]+)\s*(位|名)")
-_CN_COUNT = compile_guarded(rf"(?<![第每这那之前一二两三四五六七八九十百千])({CN_NUMBER})({alternation(_NUM['count_measures'])})")
+# (?<![第每这那之前一二两三四五六七八九十百千])(CN_NUMBER)(measure) with the numeral's first character in front and the
+# lookbehind after it (inside the group, which still spans the whole numeral): re skips from numeral to numeral
+_CN_COUNT = re.compile(rf"([{CN_CHARS}](?<![第每这那之前一二两三四五六七八九十百千][{CN_CHARS}])[{CN_CHARS}]{{0,{CN_NUMBER_MAX_CHARS - 1}}})"
+                       rf"({alternation(_NUM['count_measures'])})")
 _COUNT_HEADS = re.compile(alternation(_NUM["count_heads"]))
 _COUNT_NONHEADS = re.compile(alternation(_NUM["count_nonheads"]))
 _TIMES_VERBS = re.compile(alternation(_NUM["times_verbs"]))

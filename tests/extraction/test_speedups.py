@@ -406,3 +406,18 @@ def test_the_alias_scan_is_leftmost_longest():
     for _ in range(1500):
         text = "".join(rng.choice(names) if rng.random() < 0.4 else rng.choice(pieces) for _ in range(rng.randint(0, 12)))
         assert list(g.scan(text)) == _scan_reference(g, text), text
+
+
+@pytest.mark.parametrize("fast, plain", [
+    (mentions._RATIO, r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])"),
+    (mentions._CN_COUNT, rf"(?<![第每这那之前一二两三四五六七八九十百千])({numerals.CN_NUMBER})"
+                         rf"({mentions.alternation(mentions._NUM['count_measures'])})"),
+])
+def test_scans_with_their_first_character_in_front_equal_the_plain_patterns(fast, plain):
+    plain = re.compile(plain)
+    pieces = _ALPHABET + ["1:2:3", "3.5:2.5", "10:30", " : ", "一二三", "十五", "两个", "第三个", "每十家", "三百五十项",
+                          "一" * 30, "九千九百九十九万", "个", "家", "项", "次", "连冠"]
+    rng = random.Random(14)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        assert [(m.span(), m.groups()) for m in fast.finditer(text)] == [(m.span(), m.groups()) for m in plain.finditer(text)], text
