@@ -184,34 +184,21 @@ def _extract(document: Document) -> list[Figure]:
             period, period_basis = _actual_period(doc, m, info, sent_start, para_start, done, done_starts, figures)
         if m.start < context.head_end and period_basis in _INHERITED:
             headline.append(len(figures))
-        qs, qe = _unique_quote(nt, *nt.raw_span(info["quote_start"], info["quote_end"]), budget)
+        qs, qe = nt.raw_span(info["quote_start"], info["quote_end"])
+        if budget.left >= 0:  # once spent, the search leaves every span as it is: not called (a long text's figures)
+            qs, qe = _unique_quote(nt, qs, qe, budget)
         qualifier = m.qualifier
         if qualifier == "exact" and decreases_possible and qualifiers.clause_decreases(norm[info["clause_start"]:m.num_start]):
             qualifier = "decrease"
-        if wider_possible:
-            region_zh, region_basis, region_code = _region_name(context, norm[max(0, m.start - 6):m.start])
-        else:
-            region_zh, region_basis, region_code = doc_region
-        figures.append(Figure(
-            doc=document.name,
-            region_zh=region_zh,
-            period=period,
-            metric_zh=clean_metric_phrase(info["metric"], figures[-1].metric_zh if prev and prev.end > sent_start else ""),
-            category=info["category"],
-            value=m.value,
-            value_max=m.value_max,
-            unit_zh=_unit_as_written(nt, m),
-            value_canonical=canonical(m.value, m.unit),
-            qualifier=qualifier,
-            kind="target" if kind_basis else "actual",
-            quote=nt.raw[qs:qe],
-            char_start=qs,
-            char_end=qe,
-            period_basis=period_basis,
-            region_basis=region_basis,
-            kind_basis=kind_basis or "default",
-            region_code=region_code,
-        ))
+        # _region_name gives the document's region unless _WIDER matches the lead: decided once (doc_region)
+        lead6 = norm[max(0, m.start - 6):m.start] if wider_possible else ""
+        region_zh, region_basis, region_code = _region_name(context, lead6) if lead6 and _WIDER.search(lead6) else doc_region
+        metric_zh = clean_metric_phrase(info["metric"], figures[-1].metric_zh if prev and prev.end > sent_start else "")
+        # positional, in Figure's field order: a call by keyword costs twice as much (once per figure)
+        figures.append(Figure(document.name, region_zh, period, metric_zh, info["category"], m.value, m.value_max,
+                              _unit_as_written(nt, m), canonical(m.value, m.unit), qualifier,
+                              "target" if kind_basis else "actual", nt.raw[qs:qe], qs, qe,
+                              period_basis, region_basis, kind_basis or "default", region_code))
         done.append(m)
         done_starts.append(m.start)
         prev_info = info
@@ -307,6 +294,7 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         cat = categories.categorize(m.unit.family, "", metric, extras.get("column", ""), metric)
         return {"metric": metric, "category": cat, "shared_category": cat, "quote_start": m.start, "quote_end": m.end,
                 "clause_start": m.start, "metric_span": (m.start, m.start), "family": m.unit.family}
+    family = m.unit.family  # read a dozen times below
     clause_start = metrics.clause_start(norm, m.start, floor)
     ls, le = metrics.left_metric(norm, m.start, floor, clause_start)
     lead = norm[clause_start:m.num_start]
@@ -316,13 +304,13 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
     number_first = bool(nxt and ("\u4e00" <= nxt <= "\u9fff" or nxt in _FOLLOWS_NOUN_MARKS) and nxt not in _NOT_NOUN_START)
     left_ok = metrics.is_substantive(norm[ls:le])
     rs, re_ = metrics.right_metric(norm, after, len(norm)) if number_first or not left_ok else (after, after)
-    right_ok = metrics.is_substantive(norm[rs:re_])
+    right_ok = rs < re_ and metrics.is_substantive(norm[rs:re_])  # an empty phrase is never substantive
     q_start, q_end = min(m.start, ls if left_ok else m.start), m.end
     inherited = False
     # 5个省级品牌: the noun after a count is its metric when the phrase before it names no counted thing
-    right_names = m.unit.family == "count" and number_first and right_ok and categories.names_counted(norm[rs:re_]) \
+    right_names = family == "count" and number_first and right_ok and categories.names_counted(norm[rs:re_]) \
         and not categories.names_counted(norm[ls:le])
-    if number_first and right_ok and (not left_ok or m.unit.family in ("count",) and le - ls <= 3 or right_names):
+    if number_first and right_ok and (not left_ok or family in ("count",) and le - ls <= 3 or right_names):
         ms, me = rs, re_
         q_start, q_end = m.start, max(m.end, re_)
     elif left_ok:
@@ -337,30 +325,31 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         own = clause_start
         while own < m.start and norm[own] in "()[]【】 ":
             own += 1
-        grows = m.unit.family in ("percent", "points") and categories.is_growth(lead) and not _WIDER.search(lead)
+        grows = family in ("percent", "points") and categories.is_growth(lead) and not _WIDER.search(lead)
         q_start = min(ms, m.start) if grows and ms < m.start else own
     else:
         ms, me = ls, le
     metric = nt.plain[ms:me].strip()
-    if inherited and (m.kind_hint == "rank" or m.unit.family in ("percent", "points", "permille")
+    if inherited and (m.kind_hint == "rank" or family in ("percent", "points", "permille")
                       and categories.is_growth(lead)):
         metric = metric + nt.plain[clause_start:m.num_start].strip()  # 产值 + 居全省, 收入 + 同比增长
     clause = norm[clause_start:max(m.end, re_)]
-    if m.unit.family == "count":  # what a count is of may follow its verb: 5家企业荣获…质量奖
+    if family == "count":  # what a count is of may follow its verb: 5家企业荣获…质量奖
         tail = _COUNT_TAIL.match(norm, max(m.end, re_), max(m.end, re_) + 30)
         clause += tail.group(0)
     counted = norm[ms:me]
-    if m.unit.family == "count" and number_first and right_ok:
+    if family == "count" and number_first and right_ok:
         counted = norm[rs:re_]  # 12个示范社区: the noun after a count is what it counts
-    cat = categories.categorize(m.unit.family, m.kind_hint, counted, lead, clause, m.unit.text)
+    cat = categories.categorize(family, m.kind_hint, counted, lead, clause, m.unit.text)
     if inherited and prev_info is not None:
-        if _WIDER.search(lead) and m.unit.family in ("percent", "points"):
+        wider = _WIDER.search(lead) is not None
+        if wider and family in ("percent", "points"):
             cat = categories.benchmark_category(norm[sent_start:m.num_start])
-        elif _WIDER.search(lead) or prev_info["family"] == m.unit.family and (
-                m.unit.family not in ("percent", "points", "permille") or not categories.is_growth(lead)):
+        elif wider or prev_info["family"] == family and (
+                family not in ("percent", "points", "permille") or not categories.is_growth(lead)):
             cat = prev_info["shared_category"]
     shared = cat  # what a figure sharing this one's metric inherits
-    if m.unit.family == "count" and categories.counts_holders(norm, m.end):
+    if family == "count" and categories.counts_holders(norm, m.end):
         cat = "count_other"  # 86家90项: the holders of the next count, which is the brand or standard count
     return {"metric": metric, "category": cat, "shared_category": shared, "quote_start": q_start, "quote_end": q_end,
-            "clause_start": clause_start, "metric_span": (ms, me), "family": m.unit.family}
+            "clause_start": clause_start, "metric_span": (ms, me), "family": family}

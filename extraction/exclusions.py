@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
-from extraction.lexicon_loader import alternation, compile_guarded, load
+from extraction.lexicon_loader import PrunedAlternation, alternation, load
 
 _CFG = load("exclusions")
-_SPANS = compile_guarded("|".join(f"(?:{p})" for p in _CFG["spans"]))
+_SPAN_RULES = PrunedAlternation(_CFG["spans"])
+_SPANS = _SPAN_RULES.full  # every rule: what blocked_mask finds with the rules its text can match
 _FOLLOWED = re.compile(rf"\s?(?:多|余)?(?:{alternation(_CFG['followed_by'])})")
 _PRECEDED = re.compile(rf"(?:{alternation(_CFG['preceded_by'])})$")
 _PRECEDED_LAST = frozenset(w[-1] for w in _CFG["preceded_by"]) | {"\n"}  # $ also matches before a final \n
@@ -29,7 +30,8 @@ def blocked_mask(norm: str) -> bytearray:
     every pattern either starts at a bounded number of positions (a digit run's first digit) or is
     matched once per line."""
     mask = bytearray(len(norm))
-    for m in _SPANS.finditer(norm):
+    spans = _SPAN_RULES.for_text(norm)
+    for m in spans.finditer(norm) if spans else ():
         mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     for m in _LINE.finditer(norm):
         line = m.group(0)
@@ -43,6 +45,9 @@ def blocked_mask(norm: str) -> bytearray:
 
 # is_date_or_duration's and is_bad_lead's tests as they are, for the number scan (once per number, no wrapper)
 date_or_duration_at = _FOLLOWED.match
+# what the text right after a date or duration number opens with, bar whitespace: after any other character
+# the number scan need not try _FOLLOWED
+DATE_FOLLOWER_FIRST = frozenset(w[0] for w in _CFG["followed_by"]) | frozenset("多余")
 BAD_LEAD_LAST = _PRECEDED_LAST
 bad_lead_before = _PRECEDED.search
 

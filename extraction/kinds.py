@@ -4,14 +4,15 @@ from __future__ import annotations
 import bisect
 import re
 
-from extraction.lexicon_loader import alternation, load
+from extraction.lexicon_loader import alternation, compile_guarded, load
 
 _CFG = load("kinds")
 _PLAN_TITLE = re.compile(_CFG["plan_title"])
 _PLAN_BODY = re.compile(_CFG["plan_body"])
 _PLAN_GOALS = re.compile(_CFG["plan_goal_cues"])
 _SENTENCE = re.compile(alternation(_CFG["sentence_cues"]))
-_SECTION = re.compile("|".join([alternation(_CFG["section_cues"])] + _CFG["section_patterns"]))
+# guarded: a branch of patterns opens it, and re would try every branch at every position of the text
+_SECTION = compile_guarded("|".join([alternation(_CFG["section_cues"])] + _CFG["section_patterns"]))
 _ACTUAL = re.compile(alternation(_CFG["actual_cues"]))
 _OUTLOOK = re.compile(_CFG["outlook_cues"])
 _ANNOUNCES = re.compile(_CFG["goal_announcement"])

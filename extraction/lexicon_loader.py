@@ -138,3 +138,75 @@ def _opens_with_literal_or_class(items, c) -> bool:
             return True
         return op is c.BRANCH and all(alt.data and alt.data[0][0] is c.LITERAL for alt in av[1])
     return False
+
+
+def required_chars(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
+    """Sets of characters a text must hold one of (each set) for `pattern` to match anywhere in it, from re's
+    own parse: the literals and plain classes every match goes through. A text missing one set cannot match,
+    and a rule can skip it without a scan. Conservative: what cannot be listed (\\d, ranges, negated classes,
+    case-insensitive literals, lookarounds) requires nothing, so () means "may match any text"."""
+    try:
+        from re import _constants as c, _parser  # CPython 3.11+
+    except ImportError:  # pragma: no cover
+        return ()
+    if flags & re.IGNORECASE:
+        return ()
+    parsed = _parser.parse(pattern, flags)
+    if parsed.state.flags & re.IGNORECASE:
+        return ()
+
+    def of_sequence(items) -> list[frozenset]:
+        out: list[frozenset] = []
+        for op, av in items:
+            if op is c.LITERAL:
+                out.append(frozenset(chr(av)))
+            elif op is c.IN:
+                if all(item_op is c.LITERAL for item_op, _ in av):
+                    out.append(frozenset(chr(item) for _, item in av))
+            elif op is c.SUBPATTERN:
+                if not av[1] & re.IGNORECASE:
+                    out += of_sequence(av[3].data)
+            elif op is c.ATOMIC_GROUP:
+                out += of_sequence(av.data)
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                if av[0] >= 1:
+                    out += of_sequence(av[2].data)
+            elif op is c.BRANCH:  # one set per alternative: their union is required
+                union: set = set()
+                for alternative in av[1]:
+                    needs = of_sequence(alternative.data)
+                    if not needs:
+                        break  # an alternative that needs nothing: the branch needs nothing
+                    union |= min(needs, key=len)
+                else:
+                    out.append(frozenset(union))
+        return out
+
+    return tuple(dict.fromkeys(of_sequence(parsed.data)))
+
+
+def may_match(required: tuple[frozenset, ...], text: str) -> bool:
+    """Can a pattern with these `required_chars` match somewhere in `text`? (One `in` per character: a C scan.)"""
+    return all(any(ch in text for ch in r) for r in required)
+
+
+class PrunedAlternation:
+    """An alternation of patterns (`|`, in order), compiled per text from only the branches the text holds the
+    required characters of. A left-out branch fails at every position of that text, so the matches are the
+    alternation's own; the text skips the branches it cannot match (most texts hold no 〔, 《 or ·)."""
+
+    def __init__(self, patterns):
+        self.patterns = tuple(patterns)
+        self.required = tuple(required_chars(p) for p in self.patterns)
+        self.full = compile_guarded("|".join(f"(?:{p})" for p in self.patterns))
+        self._compiled: dict[tuple[int, ...], re.Pattern | None] = {}
+
+    def for_text(self, text: str) -> re.Pattern | None:
+        """The alternation of the branches `text` can match; None when it can match none of them."""
+        kept = tuple(i for i, req in enumerate(self.required) if may_match(req, text))
+        rx = self._compiled.get(kept, False)
+        if rx is False:
+            rx = compile_guarded("|".join(f"(?:{self.patterns[i]})" for i in kept)) if kept else None
+            if len(self._compiled) < 256:  # a handful of combinations occur: bounded anyway
+                self._compiled[kept] = rx
+        return rx

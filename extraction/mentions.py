@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from extraction import exclusions
-from extraction.lexicon_loader import alternation, compile_guarded, load
-from extraction.numerals import ARABIC_RE, CN_NUMBER, MAX_REPRESENTABLE, cn_to_number, parse_arabic
-from extraction.qualifiers import RANGE_SEP, after_possible, qualifier_for
+from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_chars
+from extraction.numerals import ARABIC_RE, CN_CHARS, CN_NUMBER, CN_NUMBER_MAX_CHARS, MAX_REPRESENTABLE, cn_to_number, parse_arabic
+from extraction.qualifiers import RANGE_SEP, RANGE_SEP_FIRST, after_possible, qualifier_for
 from extraction.units import IMPLIED_BY_METRIC, NO_UNIT, Unit, match_unit, match_unit_approx
 
 _NUM = load("numerals")
 
 
-@dataclass(slots=True)  # one per number of a text: slots make them cheaper to build and read
+@dataclass(slots=True, init=False)  # one per number of a text: slots make them cheaper to build and read
 class Mention:
     num_start: int          # norm offset of the (first) number
     end: int                # norm offset after unit and trailing qualifier cue
@@ -24,19 +24,33 @@ class Mention:
     unit: Unit
     unit_span: tuple[int, int] | None   # norm span of the written unit, None if implied
     qualifier: str
-    implied_unit: str = ""  # unit_zh when the unit is not written (第八 → 位)
-    kind_hint: str = ""     # rank, ratio, table, streak, or ""
-    extras: dict | None = None  # a table cell's metric and column (None: one dict per number costs)
-    start: int = -1         # norm offset where the mention's own text starts (≤ num_start)
+    implied_unit: str       # unit_zh when the unit is not written (第八 → 位)
+    kind_hint: str          # rank, ratio, table, streak, or ""
+    extras: dict | None     # a table cell's metric and column (None: one dict per number costs)
+    start: int              # norm offset where the mention's own text starts (≤ num_start)
 
-    def __post_init__(self):
-        if self.start < 0:
-            self.start = self.num_start
+    # written out, not generated: a generated __init__ would call a __post_init__ for `start`, twice the calls
+    def __init__(self, num_start: int, end: int, value: float, value_max: float | None, unit: Unit,
+                 unit_span: tuple[int, int] | None, qualifier: str, implied_unit: str = "", kind_hint: str = "",
+                 extras: dict | None = None, start: int = -1):
+        self.num_start = num_start
+        self.end = end
+        self.value = value
+        self.value_max = value_max
+        self.unit = unit
+        self.unit_span = unit_span
+        self.qualifier = qualifier
+        self.implied_unit = implied_unit
+        self.kind_hint = kind_hint
+        self.extras = extras
+        self.start = num_start if start < 0 else start
 
 
 _RANGE_TAIL = re.compile(rf"\s*(?:{RANGE_SEP})\s*(?=\d)")
 _MID = re.compile(r"\s?(多|余)")
-_RATIO = compile_guarded(r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])")
+# (?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:]) with its first digit in front and the lookbehind
+# after it, as numerals.ARABIC_RE: re skips from digit to digit instead of trying a guard at every position
+_RATIO = re.compile(r"\d(?<![\d.:]\d)\d*(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])")
 _RATIO_NUM = re.compile(r"\d+(?:\.\d+)?")
 _RANK_LEAD = re.compile(rf"(?:{alternation(_NUM['rank_lead'])})\s*$")
 _RANK_FOLLOWERS = set(_NUM["rank_followers"])
@@ -45,7 +59,10 @@ _CN_RANK = re.compile(rf"第({CN_NUMBER})(位|名)?")
 _AR_RANK = re.compile(r"第\s*(\d+)\s*(位|名|个)?")
 _NO_RANK = re.compile(r"(?i)(?<![A-Za-z])NO\.\s*(\d+)")
 _MOVE_RANK = re.compile(r"(?:前进|上升|后退|下降|提升|前移|跃升)了?\s*(\d+|[一二两三四五六七八九十]+)\s*(位|名)")
-_CN_COUNT = compile_guarded(rf"(?<![第每这那之前一二两三四五六七八九十百千])({CN_NUMBER})({alternation(_NUM['count_measures'])})")
+# (?<![第每这那之前一二两三四五六七八九十百千])(CN_NUMBER)(measure) with the numeral's first character in front and the
+# lookbehind after it (inside the group, which still spans the whole numeral): re skips from numeral to numeral
+_CN_COUNT = re.compile(rf"([{CN_CHARS}](?<![第每这那之前一二两三四五六七八九十百千][{CN_CHARS}])[{CN_CHARS}]{{0,{CN_NUMBER_MAX_CHARS - 1}}})"
+                       rf"({alternation(_NUM['count_measures'])})")
 _COUNT_HEADS = re.compile(alternation(_NUM["count_heads"]))
 _COUNT_NONHEADS = re.compile(alternation(_NUM["count_nonheads"]))
 _TIMES_VERBS = re.compile(alternation(_NUM["times_verbs"]))
@@ -60,6 +77,16 @@ _IMPLIED = re.compile(rf"(?:{alternation(IMPLIED_BY_METRIC)})\s*(?:为|达|达�
 _SHARED_UNIT = re.compile(r"\s*[、和及]\s*(?:\d+(?:\.\d+)?\s*[、和及]\s*)*\d+(?:\.\d+)?(?=\s*[^\d\s、和及.])")
 _POSITION_UNIT = re.compile(r"\s*(位|名)")
 _TAIL_BREAK = re.compile(r"[,。;:、!?\n]")  # compiled once: split per Chinese count
+# the characters a text must hold for these whole-text scans to find anything: a text without them skips the
+# scan (each runs over every position of the text; most texts hold no 分之, and many no ratio colon)
+_RATIO_NEEDS = required_chars(_RATIO.pattern)
+_FRACTION_NEEDS = required_chars(_FRACTION.pattern)
+_CN_COUNT_NEEDS = required_chars(_CN_COUNT.pattern)
+
+
+def _no_rank_possible(norm: str) -> bool:
+    """Can _NO_RANK match (case-insensitive, so required_chars lists nothing)? It needs an o or O before a '.'."""
+    return "." in norm and ("o" in norm or "O" in norm)
 
 
 _NUM_START = attrgetter("num_start")  # the sort key of a text's mentions (a C call, not a lambda, per mention)
@@ -109,7 +136,7 @@ def _scan_streaks(norm, mask, add):
 
 
 def _scan_ranks(norm, mask, add):
-    for m in _NO_RANK.finditer(norm):
+    for m in _NO_RANK.finditer(norm) if _no_rank_possible(norm) else ():
         if _free(mask, m.start(), m.end()):
             add(Mention(m.start(1), m.end(), float(m.group(1)), None, NO_UNIT, None, "exact", "位", "rank", start=m.start()))
     for m in _MOVE_RANK.finditer(norm):
@@ -138,6 +165,8 @@ def _scan_ranks(norm, mask, add):
 
 
 def _scan_ratios(norm, mask, taken, add):
+    if not may_match(_RATIO_NEEDS, norm):
+        return
     for m in _RATIO.finditer(norm):
         if not _free(mask, m.start(), m.end()) or any(taken[m.start():m.end()]):
             continue
@@ -157,16 +186,14 @@ def _scan_arabic(norm, mask, taken, add):
     n = len(norm)
     # the rules' functions and patterns as locals: this loop runs once per number of the text
     is_date, bad_lead_last, bad_lead_before = exclusions.date_or_duration_at, exclusions.BAD_LEAD_LAST, exclusions.bad_lead_before
+    date_first, range_first = exclusions.DATE_FOLLOWER_FIRST, RANGE_SEP_FIRST
     is_denominator, is_threshold = exclusions.is_denominator, exclusions.is_threshold
     mid_match, range_match, arabic_match = _MID.match, _RANGE_TAIL.match, ARABIC_RE.match
     # rules whose words a text may not hold at all: asked once per text, not once per number
     after = after_possible(norm)
-    if not exclusions.denominator_possible(norm):
-        is_denominator = _never
-    if not exclusions.threshold_possible(norm):
-        is_threshold = _never
-    if "多" not in norm and "余" not in norm:
-        mid_match = _never
+    denominators = exclusions.denominator_possible(norm)
+    thresholds = exclusions.threshold_possible(norm)
+    mids = "多" in norm or "余" in norm
     for m in ARABIC_RE.finditer(norm):
         s, e = m.span()
         if taken[s] or mask[s]:
@@ -178,19 +205,23 @@ def _scan_arabic(norm, mask, taken, add):
         if before in bad_lead_last and bad_lead_before(norm, max(0, s - 2), s):
             continue
         between = ""
-        mm = mid_match(norm, e)
         pos = e
-        if mm:
-            between, pos = mm.group(1), mm.end()
-        if is_date(norm, e):
-            continue
+        # _MID and is_date open with whitespace, 多/余 or a date word: after any other character neither can
+        # match, and neither is tried (most numbers are followed by a unit)
+        if nxt and (nxt in date_first or nxt.isspace()):
+            mm = mid_match(norm, e) if mids else None
+            if mm:
+                between, pos = mm.group(1), mm.end()
+            if is_date(norm, e):
+                continue
         unit, uend, approx_in_unit = match_unit_approx(norm, pos)
         if not between and unit is not NO_UNIT:
             between = approx_in_unit
-        value, value_max = parse_arabic(m.group(0)), None
+        value, value_max = float(m.group(0).replace(",", "")), None  # parse_arabic, inlined
         # range: N~M unit, N至M unit, 1万至60万元
-        r = range_match(norm, uend if unit is not NO_UNIT else pos)
-        if r and not between:
+        tail = uend if unit is not NO_UNIT else pos
+        r = range_match(norm, tail) if not between and tail < n and (norm[tail] in range_first or norm[tail].isspace()) else None
+        if r:
             m2 = arabic_match(norm, r.end())
             if m2 and not mask[m2.start()]:
                 unit2, uend2 = match_unit(norm, m2.end())
@@ -209,7 +240,7 @@ def _scan_arabic(norm, mask, taken, add):
                 unit, ue = match_unit(norm, shared.end())
                 if unit is not NO_UNIT and not is_date(norm, shared.end()):
                     q, _ = qualifier_for(norm, s, between, e, False, after)
-                    add(Mention(s, e, value, None, unit, (ue - len(unit.text), ue), q))
+                    add(Mention(s, e, value, None, unit, (ue - len(unit.text), ue), q, "", "", None, s))
                 continue
             imp = _IMPLIED.search(norm, max(0, s - 10), s)
             if not imp or mask[s]:
@@ -217,8 +248,7 @@ def _scan_arabic(norm, mask, taken, add):
             word = next(w for w in IMPLIED_BY_METRIC if imp.group(0).lstrip().startswith(w) or w in imp.group(0))
             implied = IMPLIED_BY_METRIC[word]
             q, qend = qualifier_for(norm, s, between, e, False, after)
-            add(Mention(s, qend, value, None, NO_UNIT, None, q, implied_unit=implied,
-                        kind_hint="index" if implied == "" else ""))
+            add(Mention(s, qend, value, None, NO_UNIT, None, q, implied, "index" if implied == "" else "", None, s))
             continue
         family = unit.family
         if family == "rank":
@@ -227,13 +257,13 @@ def _scan_arabic(norm, mask, taken, add):
             # 3位专家 counts people; 第N位 and 前进N位 were taken by the rank scan
             unit = Unit(unit.text, unit.multiplier, "count")
             family = "count"
-        if is_denominator(norm, uend) or is_threshold(norm, s, uend):
+        if denominators and is_denominator(norm, uend) or thresholds and is_threshold(norm, s, uend):
             continue
         if uend < n and norm[uend] in "年" and family == "count":
             continue
         q, qend = qualifier_for(norm, s, between, uend, value_max is not None, after)
         written = len(unit.text) + (1 if approx_in_unit else 0)
-        add(Mention(s, qend, value, value_max, unit, (uend - written, uend), q))
+        add(Mention(s, qend, value, value_max, unit, (uend - written, uend), q, "", "", None, s))
 
 
 def _scan_chinese(norm, mask, taken, add):
@@ -246,7 +276,7 @@ def _scan_chinese(norm, mask, taken, add):
     for m in _ZERO.finditer(norm):
         if not taken[m.start()] and not mask[m.start()]:
             add(Mention(m.start(), m.start() + 1, 0.0, None, NO_UNIT, None, "exact", start=m.start()))
-    for m in _FRACTION.finditer(norm):
+    for m in _FRACTION.finditer(norm) if may_match(_FRACTION_NEEDS, norm) else ():
         if taken[m.start()] or mask[m.start()]:
             continue
         den, num = cn_to_number(m.group(1)), cn_to_number(m.group(2))
@@ -256,7 +286,7 @@ def _scan_chinese(norm, mask, taken, add):
             add(Mention(m.start(), m.end(), num, None, NO_UNIT, None, "exact", implied_unit="%", start=m.start()))
         else:
             add(Mention(m.start(), m.end(), round(num / den, 4), None, NO_UNIT, None, "exact", kind_hint="ratio", start=m.start()))
-    for m in _CN_COUNT.finditer(norm):
+    for m in _CN_COUNT.finditer(norm) if may_match(_CN_COUNT_NEEDS, norm) else ():
         s, e = m.start(), m.end()
         if taken[s] or mask[s]:
             continue

@@ -37,11 +37,9 @@ def clean_metric_phrase(phrase: str | None, subject: str = "") -> str:
 
     `subject`: the metric phrase of the figure before in the same sentence, which a bare change completes.
     """
-    text, simple = _cut(phrase or "")
+    text, simple, relation, bare = _read(phrase or "")
     if not simple:
         return ""
-    relation = _RELATION.match(simple) is not None
-    bare = _SCRAP.fullmatch(simple) is not None or _LEADING.fullmatch(simple) is not None
     if not bare and not relation:
         return text
     if subject and (relation or _CHANGE.search(simple)):
@@ -52,6 +50,18 @@ def clean_metric_phrase(phrase: str | None, subject: str = "") -> str:
         if noun_simple and not _SCRAP.fullmatch(noun_simple) and not _RELATION.match(noun_simple):
             return noun + text
     return text if relation else ""
+
+
+@lru_cache(maxsize=65536)
+def _read(phrase: str) -> tuple[str, str, bool, bool]:
+    """_cut(phrase), and whether the cut phrase opens with a relation and whether it is bare (only scraps or
+    leading words): what clean_metric_phrase asks of every figure's phrase, remembered with the cut."""
+    text, simple = _cut(phrase)
+    if not simple:
+        return text, simple, False, False
+    relation = _RELATION.match(simple) is not None
+    bare = _SCRAP.fullmatch(simple) is not None or _LEADING.fullmatch(simple) is not None
+    return text, simple, relation, bare
 
 
 @lru_cache(maxsize=65536)

@@ -89,7 +89,8 @@ def left_metric(norm: str, num_start: int, floor: int, cs: int | None = None) ->
     if cs == num_start and cs - 2 >= floor and norm[cs - 1] == "\n" and _CJK.match(norm[cs - 2]):
         cs = clause_start(norm, cs - 1, floor)  # a line wrapped between metric and number
         return trim(norm[cs:num_start - 1], cs)
-    return trim(norm[cs:num_start], cs)
+    a, b = _trim(norm[cs:num_start])  # trim, inlined (once per figure)
+    return cs + a, cs + b
 
 
 def right_metric(norm: str, end: int, ceiling: int) -> tuple[int, int]:

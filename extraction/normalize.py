@@ -9,6 +9,7 @@ Two layers share one index space:
 """
 from __future__ import annotations
 
+import itertools
 import re
 from array import array
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ class NormText:
     raw: str
     plain: str
     norm: str
-    to_raw: array
+    to_raw: array | range  # a range when nothing was deleted: the same offsets, none of them stored
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw offsets of the norm span [start, end)."""
@@ -103,10 +104,15 @@ def _extend_offsets(to_raw: array, start: int, end: int) -> None:
 
 def normalize(raw: str) -> NormText:
     raw = raw or ""
+    deletions = _DELETE.finditer(raw)
+    first = next(deletions, None)
+    if first is None:  # most texts delete nothing: every offset is its own
+        norm = _map_chars(_to_simplified(_map_chars(raw)))
+        return NormText(raw, raw, norm, range(len(raw) + 1))
     to_raw = array("l")
     kept = []
     pos = 0
-    for m in _DELETE.finditer(raw):
+    for m in itertools.chain((first,), deletions):
         if m.start() > pos:
             kept.append(raw[pos:m.start()])
             _extend_offsets(to_raw, pos, m.start())

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
-from extraction.lexicon_loader import compile_guarded, load
+from extraction.lexicon_loader import load
 
 try:
     import cn2an
@@ -20,8 +21,11 @@ CN_CHARS = "".join(_DIGITS) + "".join(_UNITS)
 # an unbounded `+` makes every pattern built on it rescan a long run ("亿" * 50000) from each position.
 CN_NUMBER_MAX_CHARS = 24
 CN_NUMBER = f"[{CN_CHARS}]{{1,{CN_NUMBER_MAX_CHARS}}}"
-# An Arabic number: 1,234.5 or 1234.5 (not glued to another digit or decimal point).
-ARABIC_RE = compile_guarded(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
+# An Arabic number: 1,234.5 or 1234.5 (not glued to another digit or decimal point). Written
+# (?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d) with its first digit taken out in front and the lookbehind
+# after it (on the character before that digit): re then jumps from digit to digit, where a pattern opening
+# with the lookbehind is tried at every position of the text (the same matches: see test_speedups).
+ARABIC_RE = re.compile(r"\d(?<![\d.]\d)(?:\d{0,2}(?:,\d{3})+|\d*)(?:\.\d+)?(?!\d)")
 
 
 # Above this a number has no finite canonical value (× a unit up to 万亿, 1e12; a double ends at 1.8e308).

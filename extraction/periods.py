@@ -8,9 +8,10 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from extraction.context import DocumentContext
-from extraction.lexicon_loader import alternation, compile_guarded, load
+from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_chars
 
 _CFG = load("periods")
 _REL = _CFG["relative"]
@@ -42,7 +43,12 @@ _CUM_BLOCK = re.compile(rf"(?:{alternation(_CFG['cumulative_blockers'])})\s*$")
 _REL_BLOCK_BEFORE = re.compile(rf"(?:{alternation(_CFG['relative_blockers_before'])})\s*$")
 _REL_BLOCK_AFTER = re.compile(rf"(?:{alternation(_CFG['relative_blockers_after'])})")
 _REVIEW_MONTHS = set(_CFG["review_months"])
+# what a lead that one of the end-anchored lead patterns above matches ends with, bar trailing whitespace:
+# a cue whose lead ends otherwise is tried against none of them (most cues)
+_LEAD_CUE_LAST = frozenset(w[-1] for key in ("compare_lead", "basis_lead", "target_year_lead", "relative_blockers_before",
+                                             "this_year_blockers_before") for w in _CFG[key])
 _YEAR_RANGE = compile_guarded(_CFG["year_range"])
+_YEAR_RANGE_NEEDS = required_chars(_YEAR_RANGE.pattern)  # 年 and a range word: a text without skips the scan
 _YEAR_RANGE_MARKER = _CFG["year_range_marker"]
 _CARRY = bool(_CFG.get("stock_cue_carries", False))
 SENTENCE_SCOPED = {"cum", "weak", "annual", "avg"}  # 'frame' and year cues govern the paragraph
@@ -51,8 +57,7 @@ SENTENCE_SCOPED = {"cum", "weak", "annual", "avg"}  # 'frame' and year cues gove
 _UNSET = object()
 
 
-@dataclass(frozen=True)
-class Cue:
+class Cue(NamedTuple):  # a tuple: built once per cue of a text, several times cheaper than a frozen dataclass
     pos: int
     end: int
     kind: str          # year, yh1, h1, this, last, yend, whole, cum, weak, annual
@@ -66,22 +71,23 @@ def find_cues(norm: str, mask: bytearray | None = None) -> list[Cue]:
     for m in _CUE_RE.finditer(norm):
         kind, year, role = m.lastgroup, None, ""
         lead = norm[max(0, m.start() - 4):m.start()]
+        cued = lead.rstrip()[-1:] in _LEAD_CUE_LAST  # can a lead pattern match at all
         if kind == "stock":
             kind = "year"  # a dated stock is a year cue
         if kind in ("year", "yh1"):
             if mask is not None and mask[m.start()]:
                 continue
             year = int(_YEAR_IN.search(m.group(0)).group(0))
-            if _BASIS.search(lead):
+            if cued and _BASIS.search(lead):
                 continue
-            if _COMPARE.search(lead):
+            if cued and _COMPARE.search(lead):
                 role = "compare"
-            elif _TARGET_LEAD.search(lead) or _TARGET_TAIL.match(norm, m.end()):
+            elif cued and _TARGET_LEAD.search(lead) or _TARGET_TAIL.match(norm, m.end()):
                 role = "target"
         elif kind in ("this", "last", "h1"):
-            if _REL_BLOCK_BEFORE.search(lead) or _REL_BLOCK_AFTER.match(norm, m.end()):
+            if cued and _REL_BLOCK_BEFORE.search(lead) or _REL_BLOCK_AFTER.match(norm, m.end()):
                 continue
-            if kind == "this" and _THIS_BLOCK.search(lead):
+            if kind == "this" and cued and _THIS_BLOCK.search(lead):
                 continue
         elif kind in ("cum", "cumc", "weak", "frame") and _CUM_BLOCK.search(norm, max(0, m.start() - 3), m.start()):
             continue
@@ -136,9 +142,11 @@ class PeriodContext:
         wholes = [c.pos for c in cues if c.kind == "whole"]
         ctx.first_whole = wholes[0] if wholes else -1
         # found once per document, so that each figure's look-up is a bisection, not a scan of its sentence
-        ctx.ranges = [(m.start(), m.end(), int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(norm)]
+        ctx.ranges = [(m.start(), m.end(), int(m.group(1)), int(m.group(2))) for m in _YEAR_RANGE.finditer(norm)] \
+            if may_match(_YEAR_RANGE_NEEDS, norm) else []
         ctx.range_ends = [r[1] for r in ctx.ranges]
-        ctx.marker_pos = [m.start() for m in re.finditer(re.escape(_YEAR_RANGE_MARKER), norm)]
+        # the 分别 after a span: year_range's only question, and only asked of a text with spans
+        ctx.marker_pos = [m.start() for m in re.finditer(re.escape(_YEAR_RANGE_MARKER), norm)] if ctx.ranges else []
         ctx.wide = [c for c in cues if ctx._target_anywhere(c)]
         ctx.wide_pos = [c.pos for c in ctx.wide]
         return ctx

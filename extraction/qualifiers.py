@@ -15,6 +15,7 @@ _BEFORE_LAST = frozenset(w[-1] for words in _CFG["before"].values() for w in wor
 _ANY_AFTER = re.compile(rf"\s*(?:{alternation(w for words in _CFG['after'].values() for w in words)})")
 BETWEEN = {w: q for q, words in _CFG["between"].items() for w in words}
 RANGE_SEP = alternation(_CFG["range_separators"])
+RANGE_SEP_FIRST = frozenset(w[0] for w in _CFG["range_separators"])  # what a range tail opens with, bar whitespace
 _CLAUSE_DECREASE = re.compile(rf"^\s*(?:{alternation(_CFG['clause_decrease'])})")
 
 
@@ -26,6 +27,7 @@ def clause_decreases(clause_lead: str) -> bool:
 
 
 AFTER_WORDS = tuple(w for words in _CFG["after"].values() for w in words)
+_AFTER_FIRST = frozenset(w[0] for w in AFTER_WORDS)  # what a cue after a number opens with, bar whitespace
 
 
 def after_possible(norm: str) -> bool:
@@ -42,7 +44,8 @@ def qualifier_for(norm: str, num_start: int, between: str, tail_pos: int, is_ran
     cued = bool(tail) and tail[-1] in _BEFORE_LAST and _ANY_BEFORE.search(lead)
     before = next((q for q, rx in _BEFORE if rx.search(lead)), None) if cued else None
     after_q, after_end = None, tail_pos
-    if after and _ANY_AFTER.match(norm, tail_pos):
+    first = norm[tail_pos:tail_pos + 1]  # _ANY_AFTER opens with \s* then a cue word: most numbers have neither
+    if after and first and (first in _AFTER_FIRST or first.isspace()) and _ANY_AFTER.match(norm, tail_pos):
         for q, rx in _AFTER:
             m = rx.match(norm, tail_pos)
             if m:

@@ -52,7 +52,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from extraction.lexicon_loader import compile_guarded
 
 __all__ = [
     "RegionInfo",
@@ -100,8 +99,9 @@ LEVEL_DEPTH = {"province": 0, "prefecture": 1, "county": 2, "district": 2}
 
 SELF_REF = re.compile(r"(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长)")
 # a self-reference that is not a benchmark (比全市低, 全市为, 居全市第一): the text speaks as that division
-# guarded: a lookbehind opens it, and re would try it at every position of the body
-OWN_REF = compile_guarded(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
+# its first character first, the lookbehind after it (on the character before): re then jumps from one 全/我/本/
+# 该/此 to the next, where a pattern opening with the lookbehind is tried at every position of the body
+OWN_REF = re.compile(r"[全我本该此](?<![比较于居列在与同和].)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
 VENUE_BEFORE = ("在", "赴", "于")
 VENUE_AFTER = re.compile(r"^.{0,6}?(?:召开|举办|举行|开幕|闭幕)")
 # a place that opens a company's name (浏阳市某花炮有限公司) is its address, not what the text is about
@@ -238,7 +238,10 @@ class _Gazetteer:
         """Leftmost-longest alias matches: yields (start, alias)."""
         n = len(text)
         aliases, prefix_lens, singles = self.aliases, self.prefix_lens.get, self.single_chars
-        candidates = [m.start() for m in self.pair_starts.finditer(text)]
+        # pair_starts lists a superset (any first character before any second one): about one in ten of its
+        # positions opens an alias's first two characters, and only those are looked at below
+        prefixes = self.prefix_lens
+        candidates = [i for i in map(_match_start, self.pair_starts.finditer(text)) if text[i:i + 2] in prefixes]
         if singles:  # one-character aliases (none in the shipped gazetteer) may start anywhere
             candidates = sorted(set(candidates).union(i for i, ch in enumerate(text) if ch in singles))
         resume = 0  # a match consumes its characters: the next one starts after it
@@ -254,6 +257,8 @@ class _Gazetteer:
                 if text[i] in singles:
                     yield i, text[i]
 
+
+_match_start = re.Match.start  # a C call per match (scan maps it over the candidate positions)
 
 _LOCK = threading.Lock()
 _GAZ: _Gazetteer | None = None
@@ -576,6 +581,7 @@ def _years(text: str) -> list[int]:
 # The region of a document that names no division but speaks of the country (我国, 全国).
 NATIONAL = RegionInfo(name="全国", level="country", parent=None, province="", code=None)
 _ZONE_BASIS = {"title": "title", "headline": "title", "lead": "opening", "body": "body"}
+_BODY_ZONES = frozenset(("lead", "body"))  # the zones whose positions are offsets into the body
 
 
 def resolve_document_region(
@@ -686,24 +692,26 @@ def resolve_document_region_basis(
     short_count: dict[str, int] = {}
     venue_only: dict[str, bool] = {}
 
-    def source(m: _Mention) -> str:  # m.pos is an offset into this string
-        return ttl if m.zone == "title" else (head if m.zone == "headline" else body)
+    # the string each zone's m.pos is an offset into (lead and body: the body)
+    sources = {"title": ttl, "headline": head, "lead": body, "body": body}
 
     # enumerations (同时获得命名的还有武汉市、绍兴市; 南京、苏州、无锡等13个设区市) name other places
     in_list: set[int] = set()
     for a, b in zip(used, used[1:]):
-        if a.zone == b.zone or {a.zone, b.zone} <= {"lead", "body"}:
-            src = source(a)
-            if src is source(b) and src[a.pos + len(a.alias):b.pos] in LIST_SEPARATORS \
+        if a.zone == b.zone or a.zone in _BODY_ZONES and b.zone in _BODY_ZONES:
+            src = sources[a.zone]
+            if src is sources[b.zone] and src[a.pos + len(a.alias):b.pos] in LIST_SEPARATORS \
                     and not g.related(a.group, b.group):
                 in_list.update((id(a), id(b)))
 
     for m in used:
         grp = m.group
-        zs = zones.setdefault(grp, set())
+        zs = zones.get(grp)
+        if zs is None:  # not setdefault(grp, set()): that builds a set for every mention
+            zs = zones[grp] = set()
         is_full = m.alias in g.by_name  # a full (current or former) name, not a short one
         end = m.pos + len(m.alias)
-        src = source(m)
+        src = sources[m.zone]
         venue = (m.pos > 0 and src[m.pos - 1] in VENUE_BEFORE and bool(VENUE_AFTER.match(src[end:end + 10]))) \
             or (m.zone not in ("title", "headline") and bool(COMPANY_AFTER.match(src[end:end + 16])))
         if venue:
@@ -785,8 +793,9 @@ def resolve_document_region_basis(
     info = _variant(best, used, body + " " + ttl).info()
     if guessed and all(id(m) in guessed for m in used if m.group == best):
         info = replace(info, ambiguous=True)  # every mention of it was a default reading of a shared name
-    return info, _ZONE_BASIS[min(
-        (m for m in used if m.group == best), key=lambda m: (m.zone not in ("title", "headline"), m.pos)).zone]
+    # the mention of `best` in the title or headline with the least position, else the one with the least position:
+    # the first in `used`, which lists the title's (or headline's) mentions, then the body's, each in text order
+    return info, _ZONE_BASIS[next(m for m in used if m.group == best).zone]
 
 
 def _self_refs_exclude(cand: str, top: str, self_refs: dict[str, int]) -> bool:

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from extraction import categories, exclusions, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
-from extraction.lexicon_loader import compile_guarded
+from extraction import categories, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
+from extraction.lexicon_loader import PrunedAlternation, compile_guarded, may_match, required_chars
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
 _ALPHABET = list("0123456789.,:;%‰()[]|\n 年月日号个家项元万亿全市省今去上半累计截至目前增长下降约超过以上左右的和、。,") + \
@@ -21,8 +21,8 @@ def _random_texts(seed: int, count: int, max_pieces: int = 40) -> list[str]:
 
 
 @pytest.mark.parametrize("guarded", [
-    periods._CUE_RE, periods._YEAR_RANGE, exclusions._SPANS, numerals.ARABIC_RE, metrics._TRAIL,
-    normalize._DELETE, regions.OWN_REF, mentions._FRACTION,
+    periods._CUE_RE, periods._YEAR_RANGE, exclusions._SPANS, metrics._TRAIL,
+    normalize._DELETE, mentions._FRACTION, kinds._SECTION,
 ])
 def test_guarded_patterns_find_what_the_plain_pattern_finds(guarded):
     # compile_guarded writes (?=[first characters])(?:pattern); the class escapes its parentheses
@@ -262,3 +262,162 @@ def test_the_inlined_range_check_is_representable():
     m = numerals.MAX_REPRESENTABLE
     for v in [0.0, -0.0, 1.0, m, -m, m * 1.0000001, -m * 1.0000001, float("inf"), float("-inf"), float("nan"), 1e308]:
         assert numerals.representable(v) == (-m <= v <= m), v
+
+
+# texts that hold some of the rules' rarer characters and not others: the prefilters' answers vary
+_PREFILTER_ALPHABET = _ALPHABET + list("〔〕[]【】《》·-—–~/至到之一分两三电话QqNnOo.") + ["No.3", "1:2:3", "3.5:2.5", "10:30", "2015至2017年"]
+
+
+def _prefilter_texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    alphabet = _PREFILTER_ALPHABET
+    texts = []
+    for _ in range(count):
+        keep = rng.sample(alphabet, rng.randint(5, len(alphabet)))  # leave some characters out entirely
+        texts.append("".join(rng.choice(keep) for _ in range(rng.randint(0, 60))))
+    return texts
+
+
+def test_a_pruned_alternation_finds_what_the_whole_alternation_finds():
+    rules = exclusions._SPAN_RULES
+    for text in _prefilter_texts(3, 4000):
+        pruned = rules.for_text(text)
+        found = [(m.span(), m.groups()) for m in pruned.finditer(text)] if pruned else []
+        assert found == [(m.span(), m.groups()) for m in rules.full.finditer(text)], text
+    assert exclusions._SPANS is rules.full
+
+
+@pytest.mark.parametrize("pattern", [
+    mentions._RATIO, mentions._FRACTION, mentions._CN_COUNT, periods._YEAR_RANGE,
+    *[re.compile(p) for p in exclusions._SPAN_RULES.patterns],
+])
+def test_a_text_a_pattern_matches_holds_its_required_characters(pattern):
+    needs = required_chars(pattern.pattern, pattern.flags)
+    assert needs  # each of these needs something: the prefilter is not a no-op
+    for text in _prefilter_texts(4, 3000):
+        if pattern.search(text):
+            assert may_match(needs, text), (pattern.pattern, text)
+
+
+def test_required_characters_are_conservative():
+    assert required_chars(r"(?i)abc") == ()
+    assert required_chars(r"\d+[^x]\s*(?=y)(?<!z)") == ()
+    assert required_chars(r"a?b*(?:c|d?)") == ()
+    assert required_chars(r"x(?:ab|c)[de]{1,2}") == (frozenset("x"), frozenset("ac"), frozenset("de"))
+
+
+def test_the_no_rank_prefilter_holds_wherever_no_rank_matches():
+    for text in _prefilter_texts(5, 3000):
+        if mentions._NO_RANK.search(text):
+            assert mentions._no_rank_possible(text), text
+
+
+@pytest.mark.parametrize("pattern, first", [
+    (exclusions._FOLLOWED, exclusions.DATE_FOLLOWER_FIRST),
+    (mentions._MID, exclusions.DATE_FOLLOWER_FIRST),  # the number scan tries _MID behind the same check
+    (mentions._RANGE_TAIL, qualifiers.RANGE_SEP_FIRST),
+    (qualifiers._ANY_AFTER, qualifiers._AFTER_FIRST),
+])
+def test_a_pattern_matches_only_where_its_first_character_check_holds(pattern, first):
+    texts = _prefilter_texts(6, 1500) + [" 年", "多年", "余万", "\u3000至3", " 以上", "左右", "~5", "－5"]
+    for text in texts:
+        for pos in range(len(text) + 1):
+            if pattern.match(text, pos):
+                c = text[pos:pos + 1]
+                assert c and (c in first or c.isspace()), (pattern.pattern, text, pos)
+
+
+def test_a_text_with_nothing_deleted_keeps_every_offset():
+    for raw in _random_texts(7, 500) + ["質(zhì)量3.\n9", "10535.51[1]亿元", ""]:
+        nt = normalize.normalize(raw)
+        assert len(nt.to_raw) == len(nt.plain) + 1 and nt.to_raw[-1] == len(raw)
+        if not normalize._DELETE.search(raw):
+            assert nt.plain == raw and list(nt.to_raw) == list(range(len(raw) + 1))
+        assert all(nt.raw[nt.to_raw[i]] == ch for i, ch in enumerate(nt.plain))
+
+
+class _Everything:
+    """A set holding every character: the prefilters it stands in for then let every text through."""
+
+    def __contains__(self, _item) -> bool:
+        return True
+
+
+def test_cues_found_with_the_lead_prefilter_equal_those_found_without(monkeypatch):
+    texts = _prefilter_texts(8, 2000) + ["比2015年", "按2018年平均汇率", "力争到2020年", "较去年同期", "截至今年8月", "与 今年"]
+    fast = [periods.find_cues(t) for t in texts]
+    monkeypatch.setattr(periods, "_LEAD_CUE_LAST", _Everything())
+    assert fast == [periods.find_cues(t) for t in texts]
+
+
+def test_own_references_with_the_lookbehind_after_their_first_character_equal_the_plain_pattern():
+    plain = re.compile(r"(?<![比较于居列在与同和])(?:全|我|本|该|此)(省|市|县|区|旗|州|盟)(?!场|域|份|级|长|为|平均|第|前|之|排|持平)")
+    pieces = _ALPHABET + ["全市", "我县", "本省", "该区", "比全市", "居全省", "在本市", "全市为", "全县平均", "此旗", "与我州"]
+    rng = random.Random(9)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert [(m.span(), m.groups()) for m in regions.OWN_REF.finditer(text)] == \
+            [(m.span(), m.groups()) for m in plain.finditer(text)], text
+
+
+def test_cached_phrase_verdicts_equal_the_plain_ones():
+    pieces = _ALPHABET + ["地区生产总值", "财政收入", "名牌", "质量奖", "标准", "认证", "企业", "家", "项", "人"]
+    rng = random.Random(10)
+    for _ in range(2000):
+        texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(3)]
+        family = rng.choice(["money", "count", "percent", "points", "physical", "rank", "ratio"])
+        unit = rng.choice(["", "人", "家", "项"])
+        assert categories.categorize(family, "", *texts, unit) == categories.categorize.__wrapped__(family, "", *texts, unit)
+        assert categories.names_counted(texts[0]) == categories.names_counted.__wrapped__(texts[0])
+
+
+def test_the_number_pattern_with_its_first_digit_in_front_equals_the_plain_pattern():
+    plain = re.compile(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
+    pieces = _ALPHABET + ["1,234", "12,345,678.9", "1,23", ".5", "3.", "0.25", ",000", "٣", "1٢"]
+    rng = random.Random(12)
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert [m.span() for m in numerals.ARABIC_RE.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+        for pos in range(len(text) + 1):
+            a, b = numerals.ARABIC_RE.match(text, pos), plain.match(text, pos)
+            assert (a and a.span()) == (b and b.span()), (text, pos)
+
+
+def _scan_reference(g, text: str) -> list[tuple[int, str]]:
+    """Leftmost-longest alias matches by trying every length at every position."""
+    lengths = sorted({len(a) for a in g.aliases}, reverse=True)
+    out, i = [], 0
+    while i < len(text):
+        for n in lengths:
+            if text[i:i + n] in g.aliases:
+                out.append((i, text[i:i + n]))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+def test_the_alias_scan_is_leftmost_longest():
+    g = regions._gaz()
+    names = sorted(g.aliases)
+    rng = random.Random(13)
+    pieces = ["市", "县", "区", "全", "的", "和", "、", "2020年", "海", "门", "南", "京"]
+    for _ in range(1500):
+        text = "".join(rng.choice(names) if rng.random() < 0.4 else rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert list(g.scan(text)) == _scan_reference(g, text), text
+
+
+@pytest.mark.parametrize("fast, plain", [
+    (mentions._RATIO, r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])"),
+    (mentions._CN_COUNT, rf"(?<![第每这那之前一二两三四五六七八九十百千])({numerals.CN_NUMBER})"
+                         rf"({mentions.alternation(mentions._NUM['count_measures'])})"),
+])
+def test_scans_with_their_first_character_in_front_equal_the_plain_patterns(fast, plain):
+    plain = re.compile(plain)
+    pieces = _ALPHABET + ["1:2:3", "3.5:2.5", "10:30", " : ", "一二三", "十五", "两个", "第三个", "每十家", "三百五十项",
+                          "一" * 30, "九千九百九十九万", "个", "家", "项", "次", "连冠"]
+    rng = random.Random(14)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        assert [(m.span(), m.groups()) for m in fast.finditer(text)] == [(m.span(), m.groups()) for m in plain.finditer(text)], text
