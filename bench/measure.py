@@ -230,21 +230,22 @@ class QueryResult:
     note: str = ""
 
 
-def _has_view(con, name: str) -> bool:
+def _has_relation(con, name: str) -> bool:
+    """A table or a view of that name (metric_series is a view in migration 003, a table from 007 on)."""
     return bool(con.execute(
-        "SELECT 1 FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]).fetchall())
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [name]).fetchall())
 
 
 def analyst_queries(con) -> list[tuple[str, str, list, str]]:
-    """(name, sql, params, note): the three queries, on the views of migration 003 when they exist."""
-    views = _has_view(con, "metric_series") and _has_view(con, "target_progress")
+    """(name, sql, params, note): the three queries, on metric_series and target_progress when they exist."""
+    views = _has_relation(con, "metric_series") and _has_relation(con, "target_progress")
     source = "metric_series" if views else "fact_figure"
     where = "" if views else "WHERE retired_at IS NULL AND kind = 'actual' AND period_grain = 'year' AND "
     pick = con.execute(
         f"SELECT region_zh, metric_id FROM {source} {where or 'WHERE '} region_zh IS NOT NULL AND metric_id IS NOT NULL "
         "GROUP BY ALL ORDER BY count(*) DESC, region_zh, metric_id LIMIT 1").fetchall()
     region, metric = pick[0] if pick else ("", "")
-    note = "" if views else "views of migration 003 absent: equivalent query on fact_figure"
+    note = "" if views else "metric_series and target_progress absent: equivalent query on fact_figure"
     if views:
         return [
             ("metric_series lookup by region and metric",
