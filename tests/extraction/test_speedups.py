@@ -384,18 +384,10 @@ def test_the_number_pattern_with_its_first_digit_in_front_equals_the_plain_patte
 
 
 def _scan_reference(g, text: str) -> list[tuple[int, str]]:
-    """Leftmost-longest alias matches by trying every length at every position."""
-    lengths = sorted({len(a) for a in g.aliases}, reverse=True)
-    out, i = [], 0
-    while i < len(text):
-        for n in lengths:
-            if text[i:i + n] in g.aliases:
-                out.append((i, text[i:i + n]))
-                i += n
-                break
-        else:
-            i += 1
-    return out
+    """Leftmost-longest alias matches by trying every length at every position (tests/test_region_scan.py)."""
+    from tests.test_region_scan import leftmost_longest
+
+    return leftmost_longest(text, g.aliases)
 
 
 def test_the_alias_scan_is_leftmost_longest():
