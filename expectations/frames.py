@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from warehouse import io
+from warehouse.transforms import WORD_COLUMNS
 from warehouse.units import multiplier
 
 
@@ -153,11 +154,6 @@ def subject_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     return frames
 
 
-# The subject-fact rules read values, periods and keys, never a figure's words: the batch's copy in the
-# scratch warehouse has its text columns empty ('': quote is NOT NULL), and a batch may come without them.
-_TEXT_COLUMNS = ("quote", "sentence")
-
-
 def batch_subject_frames(figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The subject frames of a batch of clean figures, before it is loaded: the batch goes into an
     in-memory warehouse (same migrations, same subject_facts.sql) so the rules see what the load would write."""
@@ -167,7 +163,8 @@ def batch_subject_frames(figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
         if not figures.is_empty():
             frame = figures.with_columns(pl.lit(dt.datetime.now()).alias("loaded_at"),
                                          pl.lit(None, dtype=pl.Datetime).alias("retired_at"),
-                                         *[pl.lit("", pl.String).alias(c) for c in _TEXT_COLUMNS])
+                                         # the rules read no words: '' (quote is NOT NULL), and a batch may come without them
+                                         *[pl.lit("", pl.String).alias(c) for c in WORD_COLUMNS])
             con.register("_batch", frame)
             con.execute("INSERT INTO fact_figure BY NAME SELECT * FROM _batch")
             con.unregister("_batch")

@@ -18,6 +18,7 @@ import polars as pl
 
 from extraction.manifest import ManifestProblem
 from extraction.sources import KnownFile, RawDocument, RawScan, RejectedDocument
+from warehouse.transforms import WORD_COLUMNS
 
 STAGES = ("raw_documents", "figures", "figures_clean")
 # What the load does with each file of raw/ (staging.stg_plan.action)
@@ -220,10 +221,8 @@ def stage_extraction(con: duckdb.DuckDBPyConnection, run_id: str, plan_rows: lis
         con.execute("INSERT INTO staging.stg_figure BY NAME SELECT * FROM _figures")
 
 
-def staged_figures(con: duckdb.DuckDBPyConnection, doc_ids: list[str] | None = None) -> pl.DataFrame:
-    """The staged figure rows (of the documents `doc_ids`, when given), in the order they were staged."""
-    if doc_ids is None:
-        return con.sql("SELECT * FROM staging.stg_figure").pl()
+def staged_figures(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pl.DataFrame:
+    """The staged figure rows of the documents `doc_ids`, in the order they were staged."""
     return con.sql("SELECT * FROM staging.stg_figure WHERE doc_id IN (SELECT unnest($ids::VARCHAR[]))",
                    params={"ids": doc_ids}).pl()
 
@@ -253,10 +252,6 @@ def _aside_frame(quarantined: list[tuple[dict, str]]) -> pl.DataFrame:
                "figure": pl.String})
 
 
-# The columns a rule across figures reads (values, periods, keys): every clean column but the words.
-_WORDS = ("quote", "sentence")
-
-
 class CleanStage:
     """figures_clean's output as it is written, some documents at a time, inside the stage's transaction."""
 
@@ -280,7 +275,7 @@ class CleanStage:
 
     def values(self) -> pl.DataFrame:
         """The rows staged so far without their words (quote, sentence): what a rule across figures reads."""
-        return self.con.sql(f"SELECT * EXCLUDE ({', '.join(_WORDS)}) FROM staging.stg_figure_clean").pl()
+        return self.con.sql(f"SELECT * EXCLUDE ({', '.join(WORD_COLUMNS)}) FROM staging.stg_figure_clean").pl()
 
     def set_aside(self, rules: dict[str, str]) -> list[tuple[dict, str]]:
         """Move the staged rows of `rules` (figure_id → the rule it failed) to the quarantine: their whole rows."""

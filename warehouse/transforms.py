@@ -20,6 +20,10 @@ FIGURE_SCHEMA: dict[str, pl.DataType] = {
     "sentence": pl.String, "year": pl.Int32, "period_grain": pl.String,
 }
 
+# A figure's words (the quote and its whole sentence): most of a figure's bytes, and read by no rule across
+# figures, which compare values, periods and keys.
+WORD_COLUMNS = ("quote", "sentence")
+
 CLEAN_COLUMNS = [
     "figure_id", "doc_id", "file", "region_zh", "region_code", "period", "year", "period_grain", "kind", "metric_zh",
     "metric_id", "metric_key", "category", "value", "value_max", "unit_zh", "value_canonical", "value_max_canonical",
