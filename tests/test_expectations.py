@@ -543,8 +543,8 @@ def test_the_polars_engine_gives_the_gx_results_on_every_failing_figure_row():
     assert {name for name, _ in FIGURE_CASES} <= failed_names(results)
 
 
-@pytest.mark.parametrize("flags", [[1, 1, 1, 0], [1] + [0] * 9, [None, 1, 0, 0, 0, 0]],
-                         ids=["above-threshold", "below-threshold", "with-missing"])
+@pytest.mark.parametrize("flags", [[1, 1, 1, 0], [1] + [0] * 9, [None, 1, 0, 0, 0, 0], [None, None]],
+                         ids=["above-threshold", "below-threshold", "with-missing", "all-missing"])
 def test_the_polars_engine_gives_the_gx_results_on_the_conflict_share(flags):
     _assert_engines_agree(pl.DataFrame({"conflict_flag": flags}, schema={"conflict_flag": pl.Int32}),
                           suites.SERIES_RULES, "metric_series")
