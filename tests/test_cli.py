@@ -81,3 +81,30 @@ def test_qcity_db_and_raw_come_from_the_environment(tmp_path):
 def test_sql_without_a_warehouse_says_so(tmp_path):
     run = qcity("sql", "SELECT 1", "--db", str(tmp_path / "none.duckdb"))
     assert run.returncode != 0 and "qcity load" in run.stderr
+
+
+# `qcity` ends its process without the interpreter's shutdown (orchestration.cli.run): the exit status,
+# the error text and every byte written to a pipe must come through as an ordinary exit gives them.
+EXIT_CASES = [
+    (("--version",), 0, "stdout", "qcity "),
+    (("no-such-command",), 2, "stderr", "No such command"),
+    (("sql", "SELECT 1", "--db", "{missing}"), 1, "stderr", "no warehouse at"),
+]
+
+
+def test_exit_status_and_messages_survive_the_fast_exit(tmp_path):
+    for args, status, stream, text in EXIT_CASES:
+        run = qcity(*(a.format(missing=tmp_path / "none.duckdb") for a in args))
+        assert run.returncode == status, (args, run.stdout, run.stderr)
+        assert text in getattr(run, stream), (args, run.stdout, run.stderr)
+
+
+def test_a_long_output_reaches_the_pipe_whole(tmp_path):
+    from warehouse.io import connect
+
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    run = qcity("sql", "SELECT range AS n FROM range(200000)", "--db", str(db), "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "n" and len(lines) == 200_001 and lines[-1] == "199999"

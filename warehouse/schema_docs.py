@@ -83,10 +83,10 @@ def _read_comment_block(lines: list[str]) -> tuple[str, dict[str, str]]:
 
 def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, str]]:
     """(column, DuckDB type, description) of `table` as it is in this warehouse, described by the DDL."""
-    schema, _, name = table.rpartition(".")
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
-        [schema or "main", name]).fetchall()
+    # DESCRIBE reads one relation's catalogue entry; duckdb_columns() lists every column of the database
+    # first (~5-40 ms a call, paid by each asset's metadata).
+    quoted = ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
+    rows = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {quoted}").fetchall()]
     docs = schema_docs().columns
     # the subject tables and views select fact_figure's columns: a column they do not describe is its
     described = {**docs.get("fact_figure", {}), **docs.get(table, {})}
