@@ -2,9 +2,10 @@
 
 import dataclasses
 import datetime as dt
+import functools
+import tempfile
 import time
 
-import polars as pl
 from dagster import AssetExecutionContext, Config, MaterializeResult, asset
 from pydantic import Field
 
@@ -15,7 +16,6 @@ from extraction.version import EXTRACTOR_VERSION
 from orchestration.progress import document_progress
 from orchestration.resources import TRANSIENT_RETRY, WRITE_POOL, WarehouseResource, run_trigger_of_tags
 from warehouse import io, staging
-from warehouse.transforms import figures_frame
 
 
 class FiguresConfig(Config):
@@ -89,26 +89,29 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, warehouse: Wa
             return
         to_extract = staging.with_texts(con, plan.to_extract)
     timer = time.perf_counter()
-    with document_progress(len(to_extract), "extracting", context.log.info) as advance:
-        batch = extract_documents(to_extract, advance, tabulate=figures_frame)
-    del to_extract
-    for file, _, reason in batch.failures:
-        context.log.error(f"extraction failed for {file}: {reason}")
-    frame = pl.concat(batch.tables) if batch.tables else figures_frame([])
+    with tempfile.TemporaryDirectory(prefix="qcity-figures-") as scratch:
+        with document_progress(len(to_extract), "extracting", context.log.info) as advance:
+            batch = extract_documents(to_extract, advance,
+                                      tabulate=functools.partial(staging.write_figure_file, scratch))
+        del to_extract
+        for file, _, reason in batch.failures:
+            context.log.error(f"extraction failed for {file}: {reason}")
+        extracted_in = time.perf_counter() - timer
+        with warehouse.write() as con:
+            figure_count = staging.stage_extraction(con, context.run_id, plan_rows(plan, active, batch.failures),
+                                                    batch.regions, batch.tables)
+            metadata = table_metadata(con, "staging.stg_figure")
     context.log.info(
-        f"extract: {frame.height} figures from {len(plan.to_extract)} documents "
+        f"extract: {figure_count} figures from {len(plan.to_extract)} documents "
         f"({len(plan.unchanged)} unchanged, {len(plan.removed)} removed, {len(batch.failures)} failed) "
-        f"in {time.perf_counter() - timer:.2f}s"
+        f"in {extracted_in:.2f}s"
     )
-    with warehouse.write() as con:
-        staging.stage_extraction(con, context.run_id, plan_rows(plan, active, batch.failures), batch.regions, frame)
-        metadata = table_metadata(con, "staging.stg_figure")
     yield MaterializeResult(asset_key="figures", metadata={
         **metadata,
         "documents_extracted": len(plan.to_extract),
         "documents_unchanged": len(plan.unchanged),
         "documents_removed": len(plan.removed),
-        "figures": frame.height,
+        "figures": figure_count,
         "extraction_failures": len(batch.failures),
         "extractor_version": EXTRACTOR_VERSION,
         "only_files": "all" if config.only_files is None else len(config.only_files),

@@ -6,6 +6,8 @@ a column computed here by a join; the rule then reads like a plain column expect
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -154,21 +156,35 @@ def subject_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     return frames
 
 
+# The scratch warehouse of the subject-fact rules is a temporary file with a small memory limit, and its
+# fact_figure keeps the table's columns and types but not its constraints (a batch is one row per figure_id
+# already: clean_figures). In memory and with the primary key's index, a 10,000-document batch was the load's
+# peak, ~100 MB above what it is now, and took longer (bench/profile.md, round 8).
+SCRATCH_MEMORY_LIMIT = "128MB"
+
+
 def batch_subject_frames(figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The subject frames of a batch of clean figures, before it is loaded: the batch goes into an
-    in-memory warehouse (same migrations, same subject_facts.sql) so the rules see what the load would write."""
-    con = duckdb.connect(config={"memory_limit": io.memory_limit()})
-    try:
-        io.migrate(con)
-        if not figures.is_empty():
-            frame = figures.with_columns(pl.lit(dt.datetime.now()).alias("loaded_at"),
-                                         pl.lit(None, dtype=pl.Datetime).alias("retired_at"),
-                                         # the rules read no words: '' (quote is NOT NULL), and a batch may come without them
-                                         *[pl.lit("", pl.String).alias(c) for c in WORD_COLUMNS])
-            con.register("_batch", frame)
-            con.execute("INSERT INTO fact_figure BY NAME SELECT * FROM _batch")
-            con.unregister("_batch")
-        con.execute(io.SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
-        return subject_frames(con)
-    finally:
-        con.close()
+    """The subject frames of a batch of clean figures, before it is loaded: the batch goes into a scratch
+    warehouse (same migrations, same subject_facts.sql) so the rules see what the load would write."""
+    with tempfile.TemporaryDirectory(prefix="qcity-subject-rules-") as scratch:
+        con = duckdb.connect(os.path.join(scratch, "batch.duckdb"), config={"memory_limit": SCRATCH_MEMORY_LIMIT})
+        try:
+            return _subject_frames_of(con, figures)
+        finally:
+            con.close()
+
+
+def _subject_frames_of(con: duckdb.DuckDBPyConnection, figures: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The subject frames of `figures` written into the empty warehouse `con`."""
+    io.migrate(con)
+    if not figures.is_empty():
+        frame = figures.with_columns(pl.lit(dt.datetime.now()).alias("loaded_at"),
+                                     pl.lit(None, dtype=pl.Datetime).alias("retired_at"),
+                                     # the rules read no words: '' (quote is NOT NULL), and a batch may come without them
+                                     *[pl.lit("", pl.String).alias(c) for c in WORD_COLUMNS])
+        con.execute("CREATE OR REPLACE TABLE fact_figure AS SELECT * FROM fact_figure LIMIT 0")
+        con.register("_batch", frame)
+        con.execute("INSERT INTO fact_figure BY NAME SELECT * FROM _batch")
+        con.unregister("_batch")
+    con.execute(io.SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
+    return subject_frames(con)

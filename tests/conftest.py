@@ -1,6 +1,7 @@
 """Shared fixtures: the repository, ../shared, and a real seed load into a temporary DuckDB file."""
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ RAW = ROOT / "raw"
 # Every load in the tests (in-process and CLI subprocesses) writes the analyst report (assets/report.py) here,
 # not into the repository's out/report, which concurrent test runs would overwrite under each other.
 os.environ["QCITY_REPORT_DIR"] = tempfile.mkdtemp(prefix="qcity-test-report-")
+atexit.register(shutil.rmtree, os.environ["QCITY_REPORT_DIR"], ignore_errors=True)  # one per test process
 
 
 @pytest.fixture(scope="session")

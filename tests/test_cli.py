@@ -48,9 +48,12 @@ def test_load_then_sql_then_check(tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "raw", raw)
     db = tmp_path / "w.duckdb"
-    run = qcity("load", "--raw", str(raw), "--db", str(db))
+    scratch = tmp_path / "tmp"  # the figure files and the subject rules' scratch warehouse go, and are removed
+    scratch.mkdir()
+    run = qcity("load", "--raw", str(raw), "--db", str(db), env={"TMPDIR": str(scratch)})
     assert run.returncode == 0, run.stdout + run.stderr
     assert "15 seen, 15 new" in run.stdout
+    assert list(scratch.iterdir()) == []
     assert "checks:" in run.stdout and "0 failed" in run.stdout
 
     run = qcity("sql", "SELECT count(*) AS n FROM dim_document", "--db", str(db), "--format", "json")

@@ -55,6 +55,37 @@ def test_tabulated_chunks_hold_the_same_rows_in_order(monkeypatch, workers):
     assert pl.concat(tabulated.tables).equals(figures_frame(rows))
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_figure_files_written_where_extracted_stage_the_rows_in_order(monkeypatch, tmp_path, workers):
+    """The figures asset's hand-off: each chunk's rows become a Parquet file where they were extracted, and
+    staging.stg_figure gets every row of them, typed as the figure schema, in the documents' order."""
+    import functools
+
+    import polars as pl
+
+    from warehouse import io, staging
+    from warehouse.transforms import FIGURE_SCHEMA, figures_frame
+
+    docs = _raw_documents(30)
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN_DOCUMENTS", 10)
+    monkeypatch.setattr(batch_module, "CHUNK_DOCUMENTS", 7)
+    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", "1")
+    rows = extract_documents(docs).rows
+    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", workers)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    written = extract_documents(docs, tabulate=functools.partial(staging.write_figure_file, str(scratch)))
+    assert written.rows == [] and sorted(str(p) for p in scratch.iterdir()) == sorted(written.tables)
+    con = io.connect(tmp_path / "w.duckdb")
+    try:
+        staged = staging.stage_extraction(con, "run-1", [], written.regions, written.tables)
+        frame = con.sql("SELECT * FROM staging.stg_figure ORDER BY rowid").pl()
+    finally:
+        con.close()
+    assert staged == len(rows) > 0
+    assert frame.select(list(FIGURE_SCHEMA)).equals(figures_frame(rows))
+
+
 @pytest.mark.parametrize("documents, setting, expected", [
     (10, "", 1),          # a small batch stays in process
     (10_000, "1", 1),     # switched off
