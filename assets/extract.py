@@ -16,6 +16,7 @@ from extraction.version import EXTRACTOR_VERSION
 from orchestration.progress import document_progress
 from orchestration.resources import TRANSIENT_RETRY, WRITE_POOL, WarehouseResource, run_trigger_of_tags
 from warehouse import io, staging
+from warehouse.transforms import write_figure_file
 
 
 class FiguresConfig(Config):
@@ -92,7 +93,7 @@ def figures(context: AssetExecutionContext, config: FiguresConfig, warehouse: Wa
     with tempfile.TemporaryDirectory(prefix="qcity-figures-") as scratch:
         with document_progress(len(to_extract), "extracting", context.log.info) as advance:
             batch = extract_documents(to_extract, advance,
-                                      tabulate=functools.partial(staging.write_figure_file, scratch))
+                                      tabulate=functools.partial(write_figure_file, scratch))
         del to_extract
         for file, _, reason in batch.failures:
             context.log.error(f"extraction failed for {file}: {reason}")

@@ -64,7 +64,7 @@ def test_figure_files_written_where_extracted_stage_the_rows_in_order(monkeypatc
     import polars as pl
 
     from warehouse import io, staging
-    from warehouse.transforms import FIGURE_SCHEMA, figures_frame
+    from warehouse.transforms import FIGURE_SCHEMA, figures_frame, write_figure_file
 
     docs = _raw_documents(30)
     monkeypatch.setattr(batch_module, "PARALLEL_MIN_DOCUMENTS", 10)
@@ -74,7 +74,7 @@ def test_figure_files_written_where_extracted_stage_the_rows_in_order(monkeypatc
     monkeypatch.setenv("QCITY_EXTRACT_WORKERS", workers)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    written = extract_documents(docs, tabulate=functools.partial(staging.write_figure_file, str(scratch)))
+    written = extract_documents(docs, tabulate=functools.partial(write_figure_file, str(scratch)))
     assert written.rows == [] and sorted(str(p) for p in scratch.iterdir()) == sorted(written.tables)
     con = io.connect(tmp_path / "w.duckdb")
     try:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
@@ -20,7 +18,7 @@ import polars as pl
 
 from extraction.manifest import ManifestProblem
 from extraction.sources import KnownFile, RawDocument, RawScan, RejectedDocument
-from warehouse.transforms import WORD_COLUMNS, figures_frame
+from warehouse.transforms import WORD_COLUMNS
 
 STAGES = ("raw_documents", "figures", "figures_clean")
 # What the load does with each file of raw/ (staging.stg_plan.action)
@@ -206,21 +204,10 @@ def staged_texts(con: duckdb.DuckDBPyConnection, files: list[str] | None = None,
 
 # ---- figures
 
-def write_figure_file(directory: str, rows: list[dict]) -> str:
-    """Extracted figure rows as a Parquet file in `directory` (the extraction's scratch folder); its path.
-
-    Run where the rows were extracted (a worker process: extraction.batch's `tabulate`), so that the figures
-    reach staging.stg_figure through DuckDB's reader, and the load's process never holds them all: it kept
-    ~300 MB of a 10,000-document load's figure tables after staging them (bench/profile.md, round 8)."""
-    path = os.path.join(directory, f"figures-{uuid.uuid4().hex}.parquet")
-    figures_frame(rows).write_parquet(path, compression="lz4", statistics=False)
-    return path
-
-
 def stage_extraction(con: duckdb.DuckDBPyConnection, run_id: str, plan_rows: list[tuple[str, str, str, str | None]],
                      regions: dict[str, tuple[str, str]], figure_files: list[str]) -> int:
     """The plan (file, doc_id, action, reason), each extracted document's region and its division code, and
-    the figure rows of `figure_files` (write_figure_file), staged in their order; the number of figures."""
+    the figure rows of `figure_files` (transforms.write_figure_file), staged in their order; the number of figures."""
     region = [regions.get(r[1], ("", "")) for r in plan_rows]
     plan = pl.DataFrame({"file": [r[0] for r in plan_rows], "doc_id": [r[1] for r in plan_rows],
                          "action": [r[2] for r in plan_rows], "reason": [r[3] for r in plan_rows],

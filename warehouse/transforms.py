@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import uuid
 
 import polars as pl
 
@@ -35,6 +37,18 @@ def figures_frame(rows: list[dict]) -> pl.DataFrame:
     """A frame of raw extracted rows with the figure schema (extra keys are dropped)."""
     cols = {name: [r.get(name) for r in rows] for name in FIGURE_SCHEMA}
     return pl.DataFrame(cols, schema=FIGURE_SCHEMA)
+
+
+def write_figure_file(directory: str, rows: list[dict]) -> str:
+    """Extracted figure rows as a Parquet file in `directory` (the extraction's scratch folder); its path.
+
+    Run where the rows were extracted (a worker process: extraction.batch's `tabulate`; this module imports
+    no DuckDB), so that the figures reach staging.stg_figure through DuckDB's reader and the load's process
+    never holds them all: it kept ~300 MB of a 10,000-document load's figure tables after staging them
+    (bench/profile.md, round 8)."""
+    path = os.path.join(directory, f"figures-{uuid.uuid4().hex}.parquet")
+    figures_frame(rows).write_parquet(path, compression="lz4", statistics=False)
+    return path
 
 
 def figure_id(doc_id: str, char_start: int, char_end: int, value: float, category: str) -> str:
