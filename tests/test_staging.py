@@ -98,3 +98,54 @@ def test_cleaning_some_documents_at_a_time_gives_the_load_of_all_at_once(tmp_pat
     figures, quarantined = loads[1]
     assert len(figures) > 500 and {q[1] for q in quarantined} == {"rate_percent_within_0_100", "gdp_part_not_above_total"}
     assert loads[1] == loads[clean.CLEAN_CHUNK_DOCUMENTS]
+
+
+def _subject_tables_against_their_definitions(db) -> dict[str, tuple[int, bool]]:
+    """subject table → (rows, whether its rows are exactly what its definition <table>_computed selects)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0].removesuffix("_computed") for r in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE view_name LIKE 'fact%\\_computed' ESCAPE '\\'").fetchall()]
+        return {t: (con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0],
+                    con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                    == con.execute(f"SELECT * FROM {t}_computed ORDER BY ALL").fetchall())
+                for t in tables}
+    finally:
+        con.close()
+
+
+def test_a_load_refreshes_the_subject_tables_of_its_documents_as_a_whole_refresh_would(tmp_path):
+    """A load rewrites the subject tables' rows of the documents it writes, re-extracts or retires only
+    (subject_facts_for_documents.sql): after loads that add, change and remove documents, every subject table
+    holds what its definition selects; a changed definition makes the next load refresh the tables whole."""
+    from tests.conftest import materialize_load
+
+    raw = copy_raw(tmp_path / "raw")
+    db = tmp_path / "w.duckdb"
+    assert materialize_load(raw, db).success
+    first = _subject_tables_against_their_definitions(db)
+    assert len(first) == 7 and all(same for _, same in first.values()) and sum(n for n, _ in first.values()) > 200
+
+    documents = sorted(p for p in raw.glob("*.txt"))
+    documents[0].unlink()                                                       # removed
+    documents[1].write_text(documents[1].read_text(encoding="utf-8") + "\n2021年，全市地区生产总值增长9.9%。\n",
+                            encoding="utf-8")                                   # changed
+    (raw / "added.txt").write_text("2022年，泰州市实现地区生产总值6400亿元，一般公共预算收入420亿元，"
+                                   "新增省级地方标准12项。\n", encoding="utf-8")  # new
+    assert materialize_load(raw, db).success
+    after = _subject_tables_against_their_definitions(db)
+    assert all(same for _, same in after.values()), after
+    assert after != first  # the loads did change the subject rows
+
+    con = duckdb.connect(str(db))
+    try:
+        gdp_rows = con.execute("SELECT count(*) FROM fact_gdp").fetchall()[0][0]
+        # a new definition, as a migration would write it: no GDP figure counts any more
+        con.execute("CREATE OR REPLACE VIEW fact_gdp_computed AS SELECT * FROM fact_gdp WHERE false")
+    finally:
+        con.close()
+    assert gdp_rows > 0
+    (raw / "added_later.txt").write_text("2023年，泰州市新增省级地方标准5项。\n", encoding="utf-8")
+    assert materialize_load(raw, db).success
+    redefined = _subject_tables_against_their_definitions(db)
+    assert redefined["fact_gdp"] == (0, True) and all(same for _, same in redefined.values())

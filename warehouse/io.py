@@ -21,6 +21,7 @@ from warehouse.transforms import CLEAN_COLUMNS
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 SUBJECT_FACTS_SQL = SCHEMA_DIR / "subject_facts.sql"
+SUBJECT_FACTS_FOR_DOCUMENTS_SQL = SCHEMA_DIR / "subject_facts_for_documents.sql"
 METRIC_SERIES_SQL = SCHEMA_DIR / "metric_series.sql"
 
 
@@ -216,6 +217,11 @@ def merge_staged_load(con: duckdb.DuckDBPyConnection, *, run_id: str, extractor_
         stats.documents_removed = counts.get("removed", 0)
         stats.documents_seen = con.execute(
             "SELECT (SELECT count(*) FROM staging.stg_document) + (SELECT count(*) FROM staging.stg_rejected)").fetchall()[0][0]
+        # the documents whose figures this load changes: retired, re-extracted or new (the subject tables'
+        # rows of all others stay as they are)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE touched_documents AS
+                        SELECT doc_id FROM dim_document WHERE retired_at IS NULL AND file IN ({_RETIRED_FILES})
+                        UNION SELECT doc_id FROM ({_LOADED})""")
         stats.figures_retired = con.execute(
             f"""UPDATE fact_figure SET retired_at = $now WHERE retired_at IS NULL
                 AND doc_id IN (SELECT doc_id FROM dim_document WHERE retired_at IS NULL AND file IN ({_RETIRED_FILES}))""",
@@ -240,8 +246,9 @@ def merge_staged_load(con: duckdb.DuckDBPyConnection, *, run_id: str, extractor_
                     " AND doc_id NOT IN (SELECT doc_id FROM dim_document WHERE retired_at IS NULL)", {"now": now})
         stats.documents_rejected = _record_rejects(con, now)
         _replace_small_tables(con, region_rows)
-        con.execute(SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
+        refresh_subject_tables(con)
         con.execute(METRIC_SERIES_SQL.read_text(encoding="utf-8"))
+        con.execute("DROP TABLE touched_documents")
         _record_run(con, stats, "loaded", started_at, trigger)
         from warehouse.locking import pause_here_for_fault_tests  # test-only hook: no-op unless its env var is set
         pause_here_for_fault_tests()
@@ -250,6 +257,32 @@ def merge_staged_load(con: duckdb.DuckDBPyConnection, *, run_id: str, extractor_
         con.execute("ROLLBACK")
         raise
     return stats
+
+
+# The subject tables' definitions: each table's view <table>_computed (migration 009) and the view they read.
+_SUBJECT_DEFINITIONS_MD5 = """
+SELECT md5(string_agg(sql, chr(10) ORDER BY view_name)) FROM duckdb_views()
+WHERE schema_name = 'main' AND (view_name = 'active_figure' OR view_name LIKE 'fact%\\_computed' ESCAPE '\\')"""
+_SUBJECT_TABLES_MISSING = """
+SELECT count(*) FROM duckdb_views() v
+WHERE v.schema_name = 'main' AND v.view_name LIKE 'fact%\\_computed' ESCAPE '\\'
+  AND NOT EXISTS (SELECT * FROM duckdb_tables() t
+                  WHERE t.schema_name = 'main' AND t.table_name = replace(v.view_name, '_computed', ''))"""
+
+
+def refresh_subject_tables(con: duckdb.DuckDBPyConnection) -> str:
+    """The subject tables as their definitions give them: for the documents in touched_documents only when
+    every table exists and was last refreshed whole from the same definitions, else whole (the first load,
+    a changed definition). Returns "documents" or "whole"."""
+    definitions = con.execute(_SUBJECT_DEFINITIONS_MD5).fetchall()[0][0]
+    applied = {r[0] for r in con.execute("SELECT definitions_md5 FROM subject_definitions_applied").fetchall()}
+    if applied == {definitions} and not con.execute(_SUBJECT_TABLES_MISSING).fetchall()[0][0]:
+        con.execute(SUBJECT_FACTS_FOR_DOCUMENTS_SQL.read_text(encoding="utf-8"))
+        return "documents"
+    con.execute(SUBJECT_FACTS_SQL.read_text(encoding="utf-8"))
+    con.execute("DELETE FROM subject_definitions_applied")
+    con.execute("INSERT INTO subject_definitions_applied VALUES (?)", [definitions])
+    return "whole"
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, stats: LoadStats, status: str, started_at: dt.datetime,

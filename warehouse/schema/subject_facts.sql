@@ -4,50 +4,22 @@
 -- value_canonical, value_max_canonical and unit_canonical in the canonical unit (migration 008).
 
 -- GDP figures (category gdp) in yuan (unit_canonical): totals and the value added of sectors.
-CREATE OR REPLACE TABLE fact_gdp AS
-SELECT figure_id, doc_id, file, region_zh, region_code, period, year, period_grain, kind, metric_id, metric_zh,
-       value, value_max, unit_zh, value_canonical, value_max_canonical, unit_canonical, qualifier, quote, sentence
-FROM active_figure WHERE category = 'gdp' AND unit_canonical = 'yuan'
-ORDER BY figure_id;
+CREATE OR REPLACE TABLE fact_gdp AS SELECT * FROM fact_gdp_computed ORDER BY figure_id;
 
 -- Fiscal revenue figures (category revenue) in yuan.
-CREATE OR REPLACE TABLE fact_revenue AS
-SELECT figure_id, doc_id, file, region_zh, region_code, period, year, period_grain, kind, metric_id, metric_zh,
-       value, value_max, unit_zh, value_canonical, value_max_canonical, unit_canonical, qualifier, quote, sentence
-FROM active_figure WHERE category = 'revenue' AND unit_canonical = 'yuan'
-ORDER BY figure_id;
+CREATE OR REPLACE TABLE fact_revenue AS SELECT * FROM fact_revenue_computed ORDER BY figure_id;
 
 -- Counts of certifications (category certification_count).
-CREATE OR REPLACE TABLE fact_certification_count AS
-SELECT figure_id, doc_id, file, region_zh, region_code, period, year, period_grain, kind, metric_id, metric_zh,
-       value, value_max, unit_zh, value_canonical, value_max_canonical, unit_canonical, qualifier, quote, sentence
-FROM active_figure WHERE category = 'certification_count'
-ORDER BY figure_id;
+CREATE OR REPLACE TABLE fact_certification_count AS SELECT * FROM fact_certification_count_computed ORDER BY figure_id;
 
 -- Counts of standards made or revised (category standard_count).
-CREATE OR REPLACE TABLE fact_standard_count AS
-SELECT figure_id, doc_id, file, region_zh, region_code, period, year, period_grain, kind, metric_id, metric_zh,
-       value, value_max, unit_zh, value_canonical, value_max_canonical, unit_canonical, qualifier, quote, sentence
-FROM active_figure WHERE category = 'standard_count'
-ORDER BY figure_id;
+CREATE OR REPLACE TABLE fact_standard_count AS SELECT * FROM fact_standard_count_computed ORDER BY figure_id;
 
 -- Counts of brands and trademarks (category brand_count).
-CREATE OR REPLACE TABLE fact_brand_count AS
-SELECT figure_id, doc_id, file, region_zh, region_code, period, year, period_grain, kind, metric_id, metric_zh,
-       value, value_max, unit_zh, value_canonical, value_max_canonical, unit_canonical, qualifier, quote, sentence
-FROM active_figure WHERE category = 'brand_count'
-ORDER BY figure_id;
+CREATE OR REPLACE TABLE fact_brand_count AS SELECT * FROM fact_brand_count_computed ORDER BY figure_id;
 
 -- Counts of quality awards (category award_count).
-CREATE OR REPLACE TABLE fact_award_count AS
-SELECT figure_id, doc_id, file, region_zh, region_code, period, year, period_grain, kind, metric_id, metric_zh,
-       value, value_max, unit_zh, value_canonical, value_max_canonical, unit_canonical, qualifier, quote, sentence
-FROM active_figure WHERE category = 'award_count'
-ORDER BY figure_id;
+CREATE OR REPLACE TABLE fact_award_count AS SELECT * FROM fact_award_count_computed ORDER BY figure_id;
 
 -- Shares, pass rates, coverage and satisfaction rates (percent or index points); not growth rates.
-CREATE OR REPLACE TABLE fact_rate AS
-SELECT figure_id, doc_id, file, region_zh, region_code, period, year, period_grain, kind, metric_id, metric_zh,
-       value, value_max, unit_zh, value_canonical, value_max_canonical, unit_canonical, qualifier, quote, sentence
-FROM active_figure WHERE category = 'rate'
-ORDER BY figure_id;
+CREATE OR REPLACE TABLE fact_rate AS SELECT * FROM fact_rate_computed ORDER BY figure_id;
