@@ -113,17 +113,24 @@ WITH stated AS (
     LEFT JOIN dim_metric m ON m.metric_id = f.metric_id
     LEFT JOIN dim_document d ON d.doc_id = f.doc_id
     WHERE f.retired_at IS NULL AND f.kind = 'actual' AND f.region_zh IS NOT NULL
+), candidates AS (
+    -- the latest year decides first, so only its figures can be chosen (all of them when every figure of the
+    -- metric is undated): the counts below are taken over those periods alone, a fraction of the figures
+    SELECT s.* FROM stated s
+    JOIN (SELECT region_zh, metric, period_grain, max(year) AS latest_year FROM stated GROUP BY ALL) l
+      ON l.region_zh = s.region_zh AND l.metric = s.metric AND l.period_grain IS NOT DISTINCT FROM s.period_grain
+    WHERE s.year = l.latest_year OR l.latest_year IS NULL
 ), periods AS (
     SELECT region_zh, metric, period_grain, period, count(DISTINCT doc_id) AS source_count,
            min(value_canonical) AS min_canonical, max(value_canonical) AS max_canonical
-    FROM stated GROUP BY ALL
+    FROM candidates GROUP BY ALL
 ), agreeing AS (
     SELECT region_zh, metric, period_grain, period, value_canonical, count(DISTINCT doc_id) AS agreeing
-    FROM stated GROUP BY ALL
+    FROM candidates GROUP BY ALL
 ), counted AS (
     -- aggregates joined back rather than windows: DISTINCT in a window is much slower on 100k figures
     SELECT s.*, p.source_count, p.min_canonical, p.max_canonical, a.agreeing
-    FROM stated s
+    FROM candidates s
     JOIN periods p USING (region_zh, metric, period_grain, period)
     JOIN agreeing a USING (region_zh, metric, period_grain, period, value_canonical)
 ), latest AS (
@@ -143,7 +150,7 @@ SELECT c.region_zh, c.metric, c.metric_id, c.name_zh, c.category, c.period, c.pe
 FROM latest c
 JOIN fact_figure f ON f.figure_id = c.figure_id
 LEFT JOIN dim_document d ON d.doc_id = c.doc_id
-ORDER BY c.region_zh, c.category, c.metric
+ORDER BY c.region_zh, c.category, c.metric, c.period_grain
 """
 
 # open quarantines only: a corrected or removed document's are closed (resolved_at) and kept for history
