@@ -121,3 +121,44 @@ def test_reload_after_change_is_idempotent(changed_load, tmp_path):
     before, after, _ = reload_copy(db, raw, tmp_path / "again.duckdb")
     assert {"fact_figure", "dim_document", "fact_rate"} <= set(before)
     assert after == before
+
+
+def test_migration_010_keeps_the_figures_and_their_comments_without_the_key_index(tmp_path):
+    """A warehouse from before migration 010 keeps every figure row and column comment; fact_figure no longer
+    carries a primary key (its ART index was rewritten at every checkpoint), and the views over it still read."""
+    import duckdb
+
+    from warehouse import io
+
+    db = tmp_path / "before_010.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    for path in io.migration_files():
+        if path.name < "010":
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_migrations VALUES (?, now())", [path.name])
+    con.execute("""INSERT INTO fact_figure (figure_id, doc_id, file, region_zh, period, year, period_grain, kind,
+                       metric_id, category, value, unit_zh, value_canonical, unit_canonical, qualifier, quote, char_start,
+                       char_end, loaded_at, sentence)
+                   VALUES ('f1', 'd1', 'a.txt', '泰州市', '2020', 2020, 'year', 'actual', 'gdp.total', 'gdp', 5000, '亿元',
+                           5e11, 'yuan', 'exact', '5000亿元', 10, 16, now(), '全市生产总值5000亿元。'),
+                          ('f2', 'd1', 'a.txt', '泰州市', '2021', 2021, 'year', 'actual', 'gdp.total', 'gdp', 5500, '亿元',
+                           5.5e11, 'yuan', 'exact', '5500亿元', 30, 36, now(), NULL)""")
+    before = con.execute("SELECT * FROM fact_figure ORDER BY figure_id").fetchall()
+    comments = con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'fact_figure'"
+                           " AND comment IS NOT NULL ORDER BY column_name").fetchall()
+    con.close()
+    assert len(comments) == 6
+
+    con = io.connect(db)  # applies 010
+    try:
+        assert con.execute("SELECT * FROM fact_figure ORDER BY figure_id").fetchall() == before
+        assert con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'fact_figure'"
+                           " AND comment IS NOT NULL ORDER BY column_name").fetchall() == comments
+        constraints = {r[0] for r in con.execute(
+            "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'fact_figure'").fetchall()}
+        assert constraints == {"NOT NULL"}
+        assert con.execute("SELECT count(*) FROM active_figure").fetchall()[0][0] == 2
+        assert con.execute("SELECT count(*) FROM series_figure").fetchall()[0][0] == 2
+    finally:
+        con.close()
