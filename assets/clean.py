@@ -8,13 +8,13 @@ from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Asset
 
 from assets.metadata import table_metadata
 from expectations.quarantine import QUARANTINE_RULES, SUBJECT_FACT_RULES, split_quarantine, split_subject_quarantine
+from orchestration.progress import log_first
 from orchestration.resources import TRANSIENT_RETRY, WRITE_POOL, WarehouseResource
 from warehouse import staging
 from warehouse.transforms import clean_figures
 
 QUARANTINE_SAMPLE = 20        # failing rows shown in a check's metadata
 CLEAN_CHUNK_DOCUMENTS = 2_000  # documents cleaned per pass (the figures of ~2,000 documents: ~60 MB)
-QUARANTINE_LOG_LINES = 20     # quarantined figures named one by one in the run log (the rest are counted)
 
 ROW_RULES_CHECK = "figures_clean_row_rules"
 SUBJECT_FACTS_CHECK = "figures_clean_subject_facts"
@@ -79,12 +79,10 @@ def figures_clean(context: AssetExecutionContext, warehouse: WarehouseResource) 
             figures, with_metric_id = stage.counts()
         quarantined = row_failures + subject_failures
         metadata = table_metadata(con, "staging.stg_figure_clean")
-    for row, rule in quarantined[:QUARANTINE_LOG_LINES]:
-        context.log.warning(f"quarantined figure {row['figure_id']} ({row['file']}: {row['quote']!r}, "
-                            f"value {row['value']} {row['unit_zh'] or ''}) — failed {rule}")
-    if len(quarantined) > QUARANTINE_LOG_LINES:
-        context.log.warning(f"… and {len(quarantined) - QUARANTINE_LOG_LINES} more quarantined figures "
-                            f"(all of them: staging.stg_quarantine, then quarantined_figures)")
+    log_first(context.log.warning, quarantined,
+              lambda aside: f"quarantined figure {aside[0]['figure_id']} ({aside[0]['file']}: {aside[0]['quote']!r}, "
+                            f"value {aside[0]['value']} {aside[0]['unit_zh'] or ''}) — failed {aside[1]}",
+              "quarantined figures (all of them: staging.stg_quarantine, then quarantined_figures)")
     by_rule = Counter(rule for _, rule in quarantined)
     return MaterializeResult(
         metadata={

@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from assets.metadata import table_metadata
 from extraction.sources import scan_raw_folder
 from extraction.version import EXTRACTOR_VERSION
+from orchestration.progress import NAMED_IN_LOG, log_first
 from orchestration.resources import STAGING_TABLES, TRANSIENT_RETRY, WRITE_POOL, RawFolderResource, WarehouseResource
 from warehouse import staging
 
@@ -24,10 +25,11 @@ def raw_documents(context: AssetExecutionContext, raw_folder: RawFolderResource,
         scan = scan_raw_folder(raw_folder.path, raw_folder.max_bytes, known=staging.known_files(con, EXTRACTOR_VERSION))
         counts = staging.stage_scan(con, scan, context.run_id, EXTRACTOR_VERSION)
         metadata = table_metadata(con, "staging.stg_document")
-    for r in scan.rejected:
-        context.log.warning(f"rejected {r.file}: {r.reason}")
-    for p in scan.manifest_problems:
-        context.log.warning(f"manifest line {p.line} ({p.file}): {p.reason}" + (" — row skipped" if p.line > 0 else ""))
+    log_first(context.log.warning, scan.rejected, lambda r: f"rejected {r.file}: {r.reason}",
+              "rejected files (all of them: rejected_documents)")
+    log_first(context.log.warning, scan.manifest_problems,
+              lambda p: f"manifest line {p.line} ({p.file}): {p.reason}" + (" — row skipped" if p.line > 0 else ""),
+              "manifest problems (all of them: manifest_problems)")
     context.log.info(
         f"ingest: {counts.documents} documents ({counts.read} read, {counts.reused} unchanged since the last scan), "
         f"{counts.rejected} rejected, {counts.manifest_problems} manifest problems "
@@ -41,5 +43,7 @@ def raw_documents(context: AssetExecutionContext, raw_folder: RawFolderResource,
         "rejected": counts.rejected,
         "manifest_problems": counts.manifest_problems,
         "staging_tables": MetadataValue.md(", ".join(f"`{t}`" for t in STAGING_TABLES["raw_documents"])),
-        "rejects": MetadataValue.md("\n".join(f"- `{r.file}`: {r.reason}" for r in scan.rejected) or "none"),
+        "rejects": MetadataValue.md("\n".join([f"- `{r.file}`: {r.reason}" for r in scan.rejected[:NAMED_IN_LOG]]
+                                              + ([f"- … and {len(scan.rejected) - NAMED_IN_LOG} more"]
+                                                 if len(scan.rejected) > NAMED_IN_LOG else [])) or "none"),
     })

@@ -13,7 +13,8 @@ from typing import Iterator
 import duckdb
 from dagster import Backoff, ConfigurableResource, EnvVar, RetryPolicy
 
-from orchestration.settings import DEFAULT_MAX_BYTES, apply_default_environment
+from extraction.sources import DEFAULT_MAX_BYTES
+from orchestration.settings import apply_default_environment
 from warehouse import io
 from warehouse.locking import WarehouseBusy, db_lock_path, hold
 

@@ -11,7 +11,6 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = PROJECT_ROOT / "warehouse" / "qcity.duckdb"
 DEFAULT_RAW = PROJECT_ROOT / "raw"
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 
 def db_path_from_env() -> str:
@@ -25,7 +24,9 @@ def raw_path_from_env() -> str:
 
 
 def max_bytes_from_env() -> int:
-    """$QCITY_MAX_BYTES: the largest document read, in bytes (default 5 MB)."""
+    """$QCITY_MAX_BYTES: the largest document read, in bytes (default: the reader's, 5 MB)."""
+    from extraction.sources import DEFAULT_MAX_BYTES  # here, so that importing this module stays light
+
     return int(os.environ.get("QCITY_MAX_BYTES") or DEFAULT_MAX_BYTES)
 
 

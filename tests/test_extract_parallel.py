@@ -37,18 +37,24 @@ def test_workers_give_the_same_batch_in_the_same_order(monkeypatch):
     assert seen == [d.file for d in docs]  # progress: every document once, in order
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_tabulated_chunks_hold_the_same_rows_in_order(monkeypatch, workers):
-    import polars as pl
-
-    from warehouse.transforms import figures_frame
-
+def _in_process_rows_then_workers(monkeypatch, workers: str) -> tuple[list[RawDocument], list[dict]]:
+    """31 documents in chunks of 7 and their rows extracted in process; then `workers` extract."""
     docs = _raw_documents(30)
     monkeypatch.setattr(batch_module, "PARALLEL_MIN_DOCUMENTS", 10)
     monkeypatch.setattr(batch_module, "CHUNK_DOCUMENTS", 7)
     monkeypatch.setenv("QCITY_EXTRACT_WORKERS", "1")
     rows = extract_documents(docs).rows
     monkeypatch.setenv("QCITY_EXTRACT_WORKERS", workers)
+    return docs, rows
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_tabulated_chunks_hold_the_same_rows_in_order(monkeypatch, workers):
+    import polars as pl
+
+    from warehouse.transforms import figures_frame
+
+    docs, rows = _in_process_rows_then_workers(monkeypatch, workers)
     tabulated = extract_documents(docs, tabulate=figures_frame)
     assert tabulated.rows == []
     assert len(tabulated.tables) == (1 if workers == "1" else 5)   # one per chunk of 7 (31 documents)
@@ -66,12 +72,7 @@ def test_figure_files_written_where_extracted_stage_the_rows_in_order(monkeypatc
     from warehouse import io, staging
     from warehouse.transforms import FIGURE_SCHEMA, figures_frame, write_figure_file
 
-    docs = _raw_documents(30)
-    monkeypatch.setattr(batch_module, "PARALLEL_MIN_DOCUMENTS", 10)
-    monkeypatch.setattr(batch_module, "CHUNK_DOCUMENTS", 7)
-    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", "1")
-    rows = extract_documents(docs).rows
-    monkeypatch.setenv("QCITY_EXTRACT_WORKERS", workers)
+    docs, rows = _in_process_rows_then_workers(monkeypatch, workers)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     written = extract_documents(docs, tabulate=functools.partial(write_figure_file, str(scratch)))

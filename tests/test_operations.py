@@ -338,3 +338,20 @@ def test_sigterm_during_extraction_ends_the_worker_processes(tmp_path):
     assert proc.returncode == 143, out + err
     time.sleep(1)
     assert [w for w in workers if _alive(w)] == [], "worker processes outlived the load"
+
+
+@pytest.mark.parametrize("items, expected", [
+    (0, []),
+    (1, ["item 0"]),
+    (20, [f"item {i}" for i in range(20)]),
+    (21, [f"item {i}" for i in range(20)] + ["… and 1 more items (all of them: a table)"]),
+    (500, [f"item {i}" for i in range(20)] + ["… and 480 more items (all of them: a table)"]),
+])
+def test_a_run_log_names_the_first_items_and_counts_the_rest(items, expected):
+    """Each log line is a Dagster event: a list of rejects, manifest problems or quarantined figures is named
+    up to NAMED_IN_LOG items, and the rest counted in one line (the tables hold all)."""
+    from orchestration.progress import NAMED_IN_LOG, log_first
+
+    logged = []
+    log_first(logged.append, list(range(items)), lambda i: f"item {i}", "items (all of them: a table)")
+    assert NAMED_IN_LOG == 20 and logged == expected
