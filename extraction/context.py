@@ -100,7 +100,8 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
     """The context of `document`. `cues` are the period cues of its normalised text (extraction.periods),
     `first_figures` the sorted start offsets of its mentions."""
     norm = nt.norm
-    title = normalize(document.title).norm if document.title else ""
+    title_nt = normalize(document.title) if document.title else None
+    title = title_nt.norm if title_nt else ""
     ctx = DocumentContext()
     ctx.head_end = _head_end(norm)
     ctx.body_opening = _opening_sentence(norm, ctx.head_end)
@@ -109,7 +110,7 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
     head = re.sub(r"《[^》]*》", "", head)
     ctx.subject_h1 = "上半年" in head
     ctx.subject_year = _subject_year(document, head, title, norm, cues, first_figures, ctx)
-    ctx.region = _region(document, norm, ctx)
+    ctx.region = _region(document, norm, ctx, nt, title_nt)
     ctx.plan = _plan(norm, document.title, ctx)
     ctx.horizon = _horizon(norm, head, ctx)
     if ctx.plan.value:
@@ -120,11 +121,12 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
 
 def document_region(document: Document):
     """The region of a document with no figures (its dim_document row): the same decision build_context makes."""
-    norm = normalize(document.text).norm
+    nt = normalize(document.text)
+    norm = nt.norm
     ctx = DocumentContext()
     ctx.head_end = _head_end(norm)
     ctx.body_opening = _opening_sentence(norm, ctx.head_end)
-    return _region(document, norm, ctx).value
+    return _region(document, norm, ctx, nt).value
 
 
 def _first_line(norm: str) -> str:
@@ -196,25 +198,31 @@ def _subject_year(document: Document, head: str, title: str, norm: str, cues: li
     return _NONE
 
 
-def _region(document: Document, norm: str, ctx: DocumentContext) -> Decision:
+def _region(document: Document, norm: str, ctx: DocumentContext, nt: NormText | None = None,
+            title_nt: NormText | None = None) -> Decision:
+    # the region resolver converts the text and title to Simplified itself unless their NormTexts already hold it
+    simplified = {"body_simplified": nt.simplified if nt else None,
+                  "title_simplified": title_nt.simplified if title_nt else None}
     if document.region_override:
         info = lookup(document.region_override) if lookup else None
         if info is None or info.name != document.region_override:
             info = _named_region(document.region_override, info)
         elif len(divisions_named(info.name)) > 1:
             # a name several divisions share: the text's own reading says which, if it resolves to that name
-            found, _ = resolve_document_region_basis(document.text, document.title, document.url)
+            found, _ = resolve_document_region_basis(document.text, document.title, document.url, **simplified)
             info = found if found is not None and found.name == info.name else replace(info, ambiguous=True)
         return Decision(info, "manifest", "manifest region_zh", document.region_override)
     if resolve_document_region_basis is None:
         return _NONE
-    info, basis = resolve_document_region_basis(document.text, document.title, document.url)
+    info, basis = resolve_document_region_basis(document.text, document.title, document.url, **simplified)
     if info is not None:
         evidence = document.url if basis == "url" else info.name
         return Decision(info, basis, "gazetteer", evidence)
     if NATIONAL is None:
         return _NONE
-    title = normalize(document.title).norm if document.title else ""
+    if title_nt is None and document.title:
+        title_nt = normalize(document.title)
+    title = title_nt.norm if title_nt else ""
     for basis, m in (("title", _NATIONAL.search(title)), ("opening", _NATIONAL.search(norm, 0, ctx.body_opening[1]))):
         if m:
             return Decision(NATIONAL, basis, "national", m.group(0))

@@ -33,6 +33,11 @@ _TABLE = str.maketrans(_MAPPING)
 _REPLACEMENTS = tuple((a, b) for a, b in _MAPPING.items() if a != b)
 _REPLACE_OK = all(len(a) == 1 and isinstance(b, str) and len(b) == 1 for a, b in _REPLACEMENTS) \
     and not {b for _, b in _REPLACEMENTS} & {a for a, _ in _REPLACEMENTS}
+# The variants are characters OpenCC's dictionaries hold (産業 is a phrase of TSPhrases), the width forms are not
+# (tests/extraction/test_speedups.py reads the dictionaries): in a text with no variant, mapping the widths before
+# the conversion or after it gives the same norm, so the conversion of the raw text itself serves the engine and
+# the region resolver (regions.normalize_text) both — one OpenCC pass per text instead of two.
+_VARIANTS = tuple(a for a, b in _CFG["variants"].items() if a != b)
 # 0, 1, 2, ...: runs of kept characters copy their offsets from here (a memcpy, not a Python loop).
 # Kept up to _IDENTITY_MAX entries; longer texts fall back to range().
 _IDENTITY = array("l")
@@ -46,6 +51,8 @@ class NormText:
     plain: str
     norm: str
     to_raw: array | range  # a range when nothing was deleted: the same offsets, none of them stored
+    # OpenCC t2s of `raw`, when nothing was deleted (then it is regions.normalize_text(raw)); else None
+    simplified: str | None = None
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw offsets of the norm span [start, end)."""
@@ -107,8 +114,14 @@ def normalize(raw: str) -> NormText:
     deletions = _DELETE.finditer(raw)
     first = next(deletions, None)
     if first is None:  # most texts delete nothing: every offset is its own
-        norm = _map_chars(_to_simplified(_map_chars(raw)))
-        return NormText(raw, raw, norm, range(len(raw) + 1))
+        if _T2S is None or not raw:
+            return NormText(raw, raw, _map_chars(_to_simplified(_map_chars(raw))), range(len(raw) + 1))
+        simplified = _T2S(raw)
+        if len(simplified) == len(raw) and _REPLACE_OK and not any(v in raw for v in _VARIANTS):
+            norm = _map_chars(simplified)  # = _map_chars(_to_simplified(_map_chars(raw))), see _VARIANTS
+        else:
+            norm = _map_chars(_to_simplified(_map_chars(raw)))
+        return NormText(raw, raw, norm, range(len(raw) + 1), simplified)
     to_raw = array("l")
     kept = []
     pos = 0

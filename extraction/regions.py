@@ -596,13 +596,16 @@ def resolve_document_region(
 
 
 def resolve_document_region_basis(
-    text: str, title: str = "", url: str = "", *, _explain: list | None = None
+    text: str, title: str = "", url: str = "", *, _explain: list | None = None,
+    body_simplified: str | None = None, title_simplified: str | None = None,
 ) -> tuple[RegionInfo | None, str]:
     """The document's region and the evidence it rests on: `title` (the title or headline names it),
-    `opening` (the lead), `body`, or `url` (only the source URL spells it); (None, "default") if none."""
+    `opening` (the lead), `body`, or `url` (only the source URL spells it); (None, "default") if none.
+    `body_simplified` / `title_simplified`: normalize_text of the text / title when the caller has it already
+    (the engine's normalisation converts the same text: extraction.normalize.NormText.simplified)."""
     g = _gaz()
-    body = normalize_text(text or "")
-    ttl = normalize_text(title or "").strip()
+    body = body_simplified if body_simplified is not None else normalize_text(text or "")
+    ttl = (title_simplified if title_simplified is not None else normalize_text(title or "")).strip()
 
     mentions: list[_Mention] = []
     head = ""

@@ -413,3 +413,68 @@ def test_scans_with_their_first_character_in_front_equal_the_plain_patterns(fast
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
         assert [(m.span(), m.groups()) for m in fast.finditer(text)] == [(m.span(), m.groups()) for m in plain.finditer(text)], text
+
+
+def _t2s_dictionary_characters() -> set[str]:
+    """Every character of a key or value of the dictionaries OpenCC's t2s reads, dumped by its own opencc_dict."""
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import opencc
+
+    clib = Path(opencc.__file__).parent / "clib"
+    tool, share = clib / "bin" / "opencc_dict", clib / "share" / "opencc"
+    if not tool.exists():
+        pytest.skip("this OpenCC build ships no opencc_dict")
+    config = json.loads((share / "t2s.json").read_text(encoding="utf-8"))
+    files = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            if node.get("type") == "ocd2":
+                files.append(node["file"])
+            for v in node.values():
+                collect(v)
+        elif isinstance(node, list):
+            for v in node:
+                collect(v)
+
+    collect(config)
+    assert files, config
+    chars: set[str] = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in files:
+            out = Path(tmp) / (name + ".txt")
+            subprocess.run([str(tool), "-i", str(share / name), "-o", str(out), "-f", "ocd2", "-t", "text"], check=True,
+                           capture_output=True)
+            for line in out.read_text(encoding="utf-8").splitlines():
+                chars.update(line.replace("\t", "").replace(" ", ""))
+    return chars
+
+
+def test_the_width_forms_are_in_no_opencc_dictionary():
+    """What lets one conversion serve both normalize and the region resolver: OpenCC never reads or writes a
+    width form or its ASCII (the variants it does read are checked per text, normalize._VARIANTS)."""
+    widths = {c for a, b in normalize._CFG["width"].items() for c in (a, b)}
+    chars = _t2s_dictionary_characters()
+    assert not widths & chars
+    assert {a for a, b in normalize._REPLACEMENTS} - set(normalize._VARIANTS) <= {a for a in normalize._CFG["width"]}
+
+
+@pytest.mark.parametrize("raw", [
+    "", "海门市", "海門市2020年完成地區生產總值410億元，同比增長8.8％。", "（一）憑藉產業，乾燥：深沈；",
+    "産業於彙囯着", "産業發展，增長５％", "於是，全縣　２０２０年", "質(zhì)量強(qiáng)區(qū)", "3.\n9億元",
+    "10535.51[1]亿元", "乾隆年間，著名的瞭望台！？", "｜／～－．︰∶\u00a0〜", "后来的後來", "\u2f800\uf900",
+])
+def test_the_shared_conversion_equals_the_two_conversions_it_replaced(raw):
+    nt = normalize.normalize(raw)
+    plain = normalize._DELETE.sub("", raw)
+    assert nt.norm == normalize._map_chars(normalize._to_simplified(normalize._map_chars(plain)))
+    if nt.simplified is not None:
+        assert nt.simplified == regions.normalize_text(raw)
+    for text in _random_texts(15, 300):
+        nt = normalize.normalize(raw + text)
+        assert nt.norm == normalize._map_chars(normalize._to_simplified(normalize._map_chars(nt.plain)))
+        assert nt.simplified is None or nt.simplified == regions.normalize_text(raw + text)
