@@ -25,6 +25,8 @@ except Exception:  # pragma: no cover - without OpenCC the variants table still 
 
 _CFG = load("normalize")
 _DELETE = compile_guarded("|".join(f"(?:{p})" for p in _CFG["deletions"]))
+# the first deletion is the pinyin gloss, the one thing regions.normalize_text deletes (its PINYIN_GLOSS)
+_GLOSS = re.compile(_CFG["deletions"][0])
 _MAPPING = {**_CFG["width"], **_CFG["variants"]}
 _TABLE = str.maketrans(_MAPPING)
 # str.translate looks every character up in a dict; one str.replace per mapped character (a C scan,
@@ -51,7 +53,7 @@ class NormText:
     plain: str
     norm: str
     to_raw: array | range  # a range when nothing was deleted: the same offsets, none of them stored
-    # OpenCC t2s of `raw`, when nothing was deleted (then it is regions.normalize_text(raw)); else None
+    # regions.normalize_text(raw) — OpenCC t2s of `plain` — when nothing but pinyin glosses was deleted; else None
     simplified: str | None = None
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
@@ -109,30 +111,39 @@ def _extend_offsets(to_raw: array, start: int, end: int) -> None:
         to_raw.extend(range(start, end))
 
 
+def _norm_and_simplified(plain: str, simplified_ok: bool) -> tuple[str, str | None]:
+    """The norm of `plain`, and OpenCC t2s of `plain` when `simplified_ok` (else None)."""
+    if _T2S is None or not plain:
+        return _map_chars(_to_simplified(_map_chars(plain))), None
+    simplified = _T2S(plain)
+    if len(simplified) == len(plain) and _REPLACE_OK and not any(v in plain for v in _VARIANTS):
+        norm = _map_chars(simplified)  # = _map_chars(_to_simplified(_map_chars(plain))), see _VARIANTS
+    else:
+        norm = _map_chars(_to_simplified(_map_chars(plain)))
+    return norm, simplified if simplified_ok else None
+
+
 def normalize(raw: str) -> NormText:
     raw = raw or ""
     deletions = _DELETE.finditer(raw)
     first = next(deletions, None)
     if first is None:  # most texts delete nothing: every offset is its own
-        if _T2S is None or not raw:
-            return NormText(raw, raw, _map_chars(_to_simplified(_map_chars(raw))), range(len(raw) + 1))
-        simplified = _T2S(raw)
-        if len(simplified) == len(raw) and _REPLACE_OK and not any(v in raw for v in _VARIANTS):
-            norm = _map_chars(simplified)  # = _map_chars(_to_simplified(_map_chars(raw))), see _VARIANTS
-        else:
-            norm = _map_chars(_to_simplified(_map_chars(raw)))
+        norm, simplified = _norm_and_simplified(raw, True)
         return NormText(raw, raw, norm, range(len(raw) + 1), simplified)
     to_raw = array("l")
     kept = []
     pos = 0
+    glosses_only = True  # then plain is regions.normalize_text's text before its conversion
     for m in itertools.chain((first,), deletions):
         if m.start() > pos:
             kept.append(raw[pos:m.start()])
             _extend_offsets(to_raw, pos, m.start())
         pos = m.end()
+        if glosses_only and not _GLOSS.fullmatch(raw, m.start(), pos):
+            glosses_only = False
     kept.append(raw[pos:])
     _extend_offsets(to_raw, pos, len(raw))
     to_raw.append(len(raw))
     plain = "".join(kept)
-    norm = _map_chars(_to_simplified(_map_chars(plain)))
-    return NormText(raw, plain, norm, to_raw)
+    norm, simplified = _norm_and_simplified(plain, glosses_only)
+    return NormText(raw, plain, norm, to_raw, simplified)

@@ -454,6 +454,10 @@ def _t2s_dictionary_characters() -> set[str]:
     return chars
 
 
+def test_the_deleted_gloss_is_the_one_the_region_resolver_deletes():
+    assert normalize._GLOSS.pattern == regions.PINYIN_GLOSS.pattern
+
+
 def test_the_width_forms_are_in_no_opencc_dictionary():
     """What lets one conversion serve both normalize and the region resolver: OpenCC never reads or writes a
     width form or its ASCII (the variants it does read are checked per text, normalize._VARIANTS)."""
@@ -466,7 +470,8 @@ def test_the_width_forms_are_in_no_opencc_dictionary():
 @pytest.mark.parametrize("raw", [
     "", "海门市", "海門市2020年完成地區生產總值410億元，同比增長8.8％。", "（一）憑藉產業，乾燥：深沈；",
     "産業於彙囯着", "産業發展，增長５％", "於是，全縣　２０２０年", "質(zhì)量強(qiáng)區(qū)", "3.\n9億元",
-    "10535.51[1]亿元", "乾隆年間，著名的瞭望台！？", "｜／～－．︰∶\u00a0〜", "后来的後來", "\u2f800\uf900",
+    "10535.51[1]亿元", "乾隆年間，著名的瞭望台！？", "｜／～－．︰∶\u00a0〜", "后来的後來", "\U0002f800\uf900",
+    "質(zhì)量3.\n9億元", "產(chǎn)業(yè)於(yú)", "(ab)(cd)乾(qián)燥", "(1)(a1)",
 ])
 def test_the_shared_conversion_equals_the_two_conversions_it_replaced(raw):
     nt = normalize.normalize(raw)
