@@ -20,8 +20,23 @@ try:
     import opencc
 
     _T2S = opencc.OpenCC("t2s").convert
+    _OPENCC_VERSION = opencc.__version__
 except Exception:  # pragma: no cover - without OpenCC the variants table still applies
     _T2S = None
+    _OPENCC_VERSION = None
+
+# The characters OpenCC's t2s can change (lexicon/build_opencc_chars.py reads them from its dictionaries): a text
+# without any is its own conversion, and OpenCC (~1/20 of a short document's extraction) is not called. Any
+# character beyond the BMP counts as one (the class stays a bitmap re tests in one step). Another OpenCC than the
+# one the list was read from: every text is converted.
+_T2S_CHARS = load("opencc_t2s_chars")
+_T2S_MAY_CHANGE = re.compile("[" + re.escape("".join(c for c in "".join(_T2S_CHARS["chars"]) if c < "\U00010000"))
+                             + "\U00010000-\U0010ffff]") if _T2S_CHARS.get("opencc_version") == _OPENCC_VERSION else None
+
+
+def t2s_may_change(text: str) -> bool:
+    """False when OpenCC t2s returns `text` unchanged for sure (it holds no character t2s can change)."""
+    return _T2S_MAY_CHANGE is None or _T2S_MAY_CHANGE.search(text) is not None
 
 _CFG = load("normalize")
 _DELETE = compile_guarded("|".join(f"(?:{p})" for p in _CFG["deletions"]))
@@ -73,7 +88,7 @@ class NormText:
 
 
 def _to_simplified(text: str) -> str:
-    if _T2S is None or not text:
+    if _T2S is None or not text or not t2s_may_change(text):
         return text
     out = _T2S(text)
     if len(out) == len(text):
@@ -115,7 +130,7 @@ def _norm_and_simplified(plain: str, simplified_ok: bool) -> tuple[str, str | No
     """The norm of `plain`, and OpenCC t2s of `plain` when `simplified_ok` (else None)."""
     if _T2S is None or not plain:
         return _map_chars(_to_simplified(_map_chars(plain))), None
-    simplified = _T2S(plain)
+    simplified = _T2S(plain) if t2s_may_change(plain) else plain
     if len(simplified) == len(plain) and _REPLACE_OK and not any(v in plain for v in _VARIANTS):
         norm = _map_chars(simplified)  # = _map_chars(_to_simplified(_map_chars(plain))), see _VARIANTS
     else:

@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from extraction.normalize import t2s_may_change
 
 __all__ = [
     "RegionInfo",
@@ -285,7 +286,7 @@ def normalize_text(s: str) -> str:
     if not s:
         return ""
     s = PINYIN_GLOSS.sub("", s)
-    return _t2s().convert(s)
+    return _t2s().convert(s) if t2s_may_change(s) else s
 
 
 # --- public lookups -------------------------------------------------------------------------

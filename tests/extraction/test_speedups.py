@@ -415,43 +415,27 @@ def test_scans_with_their_first_character_in_front_equal_the_plain_patterns(fast
         assert [(m.span(), m.groups()) for m in fast.finditer(text)] == [(m.span(), m.groups()) for m in plain.finditer(text)], text
 
 
-def _t2s_dictionary_characters() -> set[str]:
-    """Every character of a key or value of the dictionaries OpenCC's t2s reads, dumped by its own opencc_dict."""
-    import json
-    import subprocess
-    import tempfile
+def _t2s_entries() -> list[tuple[str, str]]:
+    """(key, first value) of the dictionaries OpenCC's t2s reads, dumped by its own opencc_dict."""
+    import importlib.util
     from pathlib import Path
 
     import opencc
 
-    clib = Path(opencc.__file__).parent / "clib"
-    tool, share = clib / "bin" / "opencc_dict", clib / "share" / "opencc"
-    if not tool.exists():
+    if not (Path(opencc.__file__).parent / "clib" / "bin" / "opencc_dict").exists():
         pytest.skip("this OpenCC build ships no opencc_dict")
-    config = json.loads((share / "t2s.json").read_text(encoding="utf-8"))
-    files = []
+    path = Path(normalize.__file__).parent / "lexicon" / "build_opencc_chars.py"
+    spec = importlib.util.spec_from_file_location("build_opencc_chars", path)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return build.dictionary_entries(), build
 
-    def collect(node):
-        if isinstance(node, dict):
-            if node.get("type") == "ocd2":
-                files.append(node["file"])
-            for v in node.values():
-                collect(v)
-        elif isinstance(node, list):
-            for v in node:
-                collect(v)
 
-    collect(config)
-    assert files, config
-    chars: set[str] = set()
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in files:
-            out = Path(tmp) / (name + ".txt")
-            subprocess.run([str(tool), "-i", str(share / name), "-o", str(out), "-f", "ocd2", "-t", "text"], check=True,
-                           capture_output=True)
-            for line in out.read_text(encoding="utf-8").splitlines():
-                chars.update(line.replace("\t", "").replace(" ", ""))
-    return chars
+def _t2s_dictionary_characters() -> set[str]:
+    """Every character of a key or value of the dictionaries OpenCC's t2s reads."""
+    entries, _ = _t2s_entries()
+    assert entries
+    return {c for key, value in entries for c in key + value}
 
 
 def test_the_deleted_gloss_is_the_one_the_region_resolver_deletes():
@@ -483,3 +467,33 @@ def test_the_shared_conversion_equals_the_two_conversions_it_replaced(raw):
         nt = normalize.normalize(raw + text)
         assert nt.norm == normalize._map_chars(normalize._to_simplified(normalize._map_chars(nt.plain)))
         assert nt.simplified is None or nt.simplified == regions.normalize_text(raw + text)
+
+
+def test_the_list_of_characters_t2s_can_change_is_read_from_the_installed_opencc():
+    import opencc
+
+    entries, build = _t2s_entries()
+    assert normalize._T2S_CHARS["opencc_version"] == opencc.__version__
+    assert set("".join(normalize._T2S_CHARS["chars"])) == build.changing_chars(entries)
+    assert normalize._T2S_MAY_CHANGE is not None
+
+
+@pytest.mark.parametrize("text", [
+    "", "海门市2020年完成地区生产总值410亿元", "海門市", "乾燥", "著名", "反覆", "什么", "\U0002f800", "\uf900", "産業",
+    "发展，增长５％", "覆盖", "么", "于是", "（一）", "后来", "後來", "台湾", "臺灣", "系统", "係統", "里", "裡", "面积", "麵",
+])
+def test_a_text_t2s_cannot_change_is_its_own_conversion(text):
+    if not normalize.t2s_may_change(text):
+        assert normalize._T2S(text) == text
+    for piece in _random_texts(16, 200):
+        t = text + piece
+        assert normalize.t2s_may_change(t) or normalize._T2S(t) == t
+    assert normalize.t2s_may_change("海門市") and not normalize.t2s_may_change("海门市")
+
+
+def test_every_character_t2s_changes_alone_is_listed():
+    """Each BMP character converted on its own, against the list: what a wrong list would miss first."""
+    chars = [chr(c) for c in range(0x3400, 0xA000)] + [chr(c) for c in range(0xF900, 0xFB00)]
+    converted = normalize._T2S("\n".join(chars)).split("\n")
+    assert len(converted) == len(chars)
+    assert all(normalize.t2s_may_change(a) for a, b in zip(chars, converted) if a != b)
