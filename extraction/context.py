@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from extraction import kinds
-from extraction.lexicon_loader import alternation, load
+from extraction.lexicon_loader import alternation, load, may_match, required_words
 from extraction.models import Document
 from extraction.normalize import NormText, normalize
 
@@ -33,6 +33,8 @@ _HORIZON = re.compile(_CFG["horizon_year"])
 _REVIEW = re.compile(alternation(_CFG["review_headings"]))
 _GOALS = re.compile(alternation(_CFG["goal_headings"]))
 _GOAL_SECTION = re.compile(_CFG["goal_section_opening"], re.M)
+# 到/至, a year, 年: a text without them has no goals section, and the scan (re tries ^ at every position) is skipped
+_GOAL_SECTION_NEEDS = required_words(_GOAL_SECTION.pattern, _GOAL_SECTION.flags)
 _LIST_ITEM = re.compile(_CFG["list_item"])
 _SENTENCE_END = re.compile(r"[。!?;\n]")
 _HEAD_LINES = 8
@@ -282,6 +284,8 @@ def _goal_sections(norm: str) -> list[tuple[int, int, int]]:
     """Paragraphs that open with a goal year, each with the list items under it (the paragraph after it too,
     when it ends with a colon): (start, end, year). A report that merely opens with 到2020年 governs nothing else."""
     sections: list[tuple[int, int, int]] = []
+    if not may_match(_GOAL_SECTION_NEEDS, norm):
+        return sections
     for m in _GOAL_SECTION.finditer(norm):
         if sections and m.start() < sections[-1][1]:
             continue  # an item of the list above (its own goal year is a cue of its paragraph): each line once

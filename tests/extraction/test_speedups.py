@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from extraction import categories, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
-from extraction.lexicon_loader import PrunedAlternation, compile_guarded, may_match, required_chars
+from extraction import categories, context, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
+from extraction.lexicon_loader import PrunedAlternation, compile_guarded, may_match, required_chars, required_words
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
 _ALPHABET = list("0123456789.,:;%‰()[]|\n 年月日号个家项元万亿全市省今去上半累计截至目前增长下降约超过以上左右的和、。,") + \
@@ -297,6 +297,44 @@ def test_a_text_a_pattern_matches_holds_its_required_characters(pattern):
     for text in _prefilter_texts(4, 3000):
         if pattern.search(text):
             assert may_match(needs, text), (pattern.pattern, text)
+
+
+@pytest.mark.parametrize("pattern", [
+    kinds._OUTLOOK, context._GOAL_SECTION, mentions._RATIO, mentions._FRACTION, mentions._CN_COUNT, periods._YEAR_RANGE,
+])
+def test_a_text_a_pattern_matches_holds_its_required_words(pattern):
+    needs = required_words(pattern.pattern, pattern.flags)
+    assert needs
+    words = sorted({w for ws in needs for w in ws})
+    rng = random.Random(17)
+    pieces = _PREFILTER_ALPHABET + words + [w[:-1] for w in words if len(w) > 1] + [w[1:] for w in words if len(w) > 1] \
+        + ["\n", "接下来,", "。今后", "\n到2020年,", "1.力争到2025年", "至 2019 年", "20", "19", "年"]
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        if pattern.search(text):
+            assert may_match(needs, text), (pattern.pattern, text)
+    assert any(pattern.search("".join(rng.choice(pieces) for _ in range(30))) for _ in range(2000))  # the texts hit it
+
+
+def test_required_words_keep_runs_of_literals_whole():
+    assert required_words(r"(?i)abc") == ()
+    assert required_words(r"\d+[^x]\s*(?=y)(?<!z)") == ()
+    assert required_words(r"a?b*(?:c|d?)") == ()
+    assert required_words(r"xy(?:ab|c)[de]{1,2}z\d") == (frozenset(["xy"]), frozenset(["ab", "c"]), frozenset("de"), frozenset("z"))
+    assert required_words(r"(?:^|[。\n])\s*(?:下来|接下来|下一步|今后)") == (frozenset(["下来", "接下来", "下一步", "今后"]),)
+
+
+def test_the_skipped_searches_give_what_the_searches_give():
+    rng = random.Random(18)
+    pieces = _PREFILTER_ALPHABET + ["\n", "接下来,", "。今后", "下一步", "\n到2020年,", "1.力争到2025年", "\n(1)", "一是"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        m = kinds._OUTLOOK.search(text)
+        assert kinds.outlook_start(text) == (m.start() if m else len(text)), text
+        sections = context._goal_sections(text)
+        assert (sections == []) or may_match(context._GOAL_SECTION_NEEDS, text)
+        if not may_match(context._GOAL_SECTION_NEEDS, text):
+            assert not context._GOAL_SECTION.search(text), text
 
 
 def test_required_characters_are_conservative():
