@@ -200,6 +200,8 @@ class _Gazetteer:
         firsts = "".join(sorted({p[0] for p in self.prefix_lens}))
         seconds = "".join(sorted({p[1] for p in self.prefix_lens}))
         self.pair_starts = re.compile(f"[{re.escape(firsts)}](?=[{re.escape(seconds)}])" if firsts else "(?!)")
+        # the same positions, as the pair of characters each opens (findall builds no match object per position)
+        self.pairs = re.compile(f"([{re.escape(firsts)}])(?=([{re.escape(seconds)}]))" if firsts else "(?!)()()")
         # ancestors of each group (current entity ids), nearest first
         self.ancestors: dict[str, tuple[str, ...]] = {}
         for eid in self.order:
@@ -235,14 +237,29 @@ class _Gazetteer:
             return True
         return any(grp in self.ancestors.get(a, ()) for a in accepted)
 
+    def pair_candidates(self, text: str) -> list[int]:
+        """The positions whose two characters open an alias: [i for each pair_starts match i if text[i:i + 2] is a
+        prefix], in order."""
+        prefixes = self.prefix_lens
+        # every pair_starts position, in order, as its two characters: the positions of the pairs that open an alias
+        # are found again with str.find from just after the previous one (no such pair lies between the two)
+        candidates = []
+        pos, find = 0, text.find
+        for a, b in self.pairs.findall(text):
+            pair = a + b
+            if pair in prefixes:
+                pos = find(pair, pos)
+                candidates.append(pos)
+                pos += 1
+        return candidates
+
     def scan(self, text: str):
         """Leftmost-longest alias matches: yields (start, alias)."""
         n = len(text)
         aliases, prefix_lens, singles = self.aliases, self.prefix_lens.get, self.single_chars
         # pair_starts lists a superset (any first character before any second one): about one in ten of its
         # positions opens an alias's first two characters, and only those are looked at below
-        prefixes = self.prefix_lens
-        candidates = [i for i in map(_match_start, self.pair_starts.finditer(text)) if text[i:i + 2] in prefixes]
+        candidates = self.pair_candidates(text)
         if singles:  # one-character aliases (none in the shipped gazetteer) may start anywhere
             candidates = sorted(set(candidates).union(i for i, ch in enumerate(text) if ch in singles))
         resume = 0  # a match consumes its characters: the next one starts after it
@@ -258,8 +275,6 @@ class _Gazetteer:
                 if text[i] in singles:
                     yield i, text[i]
 
-
-_match_start = re.Match.start  # a C call per match (scan maps it over the candidate positions)
 
 _LOCK = threading.Lock()
 _GAZ: _Gazetteer | None = None

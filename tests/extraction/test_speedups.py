@@ -438,6 +438,17 @@ def test_the_alias_scan_is_leftmost_longest():
         assert list(g.scan(text)) == _scan_reference(g, text), text
 
 
+def test_the_alias_pair_candidates_are_the_pair_starts_that_open_a_prefix():
+    g = regions._gaz()
+    names = sorted(g.aliases)
+    rng = random.Random(19)
+    pieces = ["市", "县", "区", "全", "的", "和", "、", "2020年", "海", "门", "南", "京", "州"]
+    for _ in range(3000):
+        text = "".join(rng.choice(names) if rng.random() < 0.3 else rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        plain = [m.start() for m in g.pair_starts.finditer(text) if text[m.start():m.start() + 2] in g.prefix_lens]
+        assert g.pair_candidates(text) == plain, text
+
+
 @pytest.mark.parametrize("fast, plain", [
     (mentions._RATIO, r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])"),
     (mentions._CN_COUNT, rf"(?<![第每这那之前一二两三四五六七八九十百千])({numerals.CN_NUMBER})"
