@@ -238,8 +238,15 @@ def required_words(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
 
 def may_match(required: tuple[frozenset, ...], text: str) -> bool:
     """Can a pattern with these `required_chars` (or `required_words`) match somewhere in `text`? (One `in` per
-    character or word: a C scan.)"""
-    return all(any(ch in text for ch in r) for r in required)
+    character or word: a C scan.) `all(any(ch in text for ch in r) for r in required)`, written as plain loops:
+    the two generators cost more than the scans (a text is asked ~20 times, before any rule runs)."""
+    for r in required:
+        for ch in r:
+            if ch in text:
+                break
+        else:
+            return False
+    return True
 
 
 class PrunedAlternation:

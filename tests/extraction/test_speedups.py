@@ -337,6 +337,15 @@ def test_the_skipped_searches_give_what_the_searches_give():
             assert not context._GOAL_SECTION.search(text), text
 
 
+@pytest.mark.parametrize("required, text", [
+    ((), ""), ((), "x"), ((frozenset("a"),), ""), ((frozenset("a"),), "a"), ((frozenset("ab"),), "b"),
+    ((frozenset("ab"), frozenset("c")), "ab"), ((frozenset("ab"), frozenset("c")), "bc"), ((frozenset(),), "abc"),
+    ((frozenset(["下一步", "今后"]),), "今后将"), ((frozenset(["下一步", "今后"]),), "下一"), ((frozenset(["19", "20"]), frozenset("年")), "2020年"),
+])
+def test_may_match_is_all_of_any(required, text):
+    assert may_match(required, text) == all(any(ch in text for ch in r) for r in required)
+
+
 def test_required_characters_are_conservative():
     assert required_chars(r"(?i)abc") == ()
     assert required_chars(r"\d+[^x]\s*(?=y)(?<!z)") == ()
