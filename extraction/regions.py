@@ -697,12 +697,7 @@ def resolve_document_region_basis(
         return _url_result(url_hits)
 
     # --- score
-    self_refs: dict[str, int] = {}
-    for k in SELF_REF.findall(body):
-        self_refs[k] = self_refs.get(k, 0) + 1
-    own_refs: dict[str, int] = {}
-    for k in OWN_REF.findall(body):
-        own_refs[k] = own_refs.get(k, 0) + 1
+    self_refs, own_refs = _self_references(body)
 
     score: dict[str, float] = {}
     firm_evidence: set[str] = set()
@@ -815,6 +810,22 @@ def resolve_document_region_basis(
     # the mention of `best` in the title or headline with the least position, else the one with the least position:
     # the first in `used`, which lists the title's (or headline's) mentions, then the body's, each in text order
     return info, _ZONE_BASIS[next(m for m in used if m.group == best).zone]
+
+
+def _self_references(body: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The counts per suffix of SELF_REF's matches and of OWN_REF's in `body`, from one scan: an OWN_REF match is a
+    SELF_REF match at the same place (the same two characters, a stricter lookahead, a lookbehind), and neither can
+    overlap the next (their second characters are no first ones), so OWN_REF's are the SELF_REF matches where it
+    matches too."""
+    self_refs: dict[str, int] = {}
+    own_refs: dict[str, int] = {}
+    own_at = OWN_REF.match
+    for m in SELF_REF.finditer(body):
+        k = m.group(1)
+        self_refs[k] = self_refs.get(k, 0) + 1
+        if own_at(body, m.start()):
+            own_refs[k] = own_refs.get(k, 0) + 1
+    return self_refs, own_refs
 
 
 def _self_refs_exclude(cand: str, top: str, self_refs: dict[str, int]) -> bool:

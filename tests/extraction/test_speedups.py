@@ -407,6 +407,21 @@ def test_own_references_with_the_lookbehind_after_their_first_character_equal_th
             [(m.span(), m.groups()) for m in plain.finditer(text)], text
 
 
+def test_self_references_from_one_scan_equal_the_two_findalls():
+    pieces = _ALPHABET + ["全市", "我县", "本省", "该区", "比全市", "居全省", "在本市", "全市为", "全县平均", "此旗", "与我州",
+                          "全市场", "我市长", "本市级", "全省第", "全全市", "市全县", "县我市"]
+    rng = random.Random(20)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        counts = []
+        for rx in (regions.SELF_REF, regions.OWN_REF):
+            found: dict[str, int] = {}
+            for k in rx.findall(text):
+                found[k] = found.get(k, 0) + 1
+            counts.append(found)
+        assert regions._self_references(text) == tuple(counts), text
+
+
 def test_cached_phrase_verdicts_equal_the_plain_ones():
     pieces = _ALPHABET + ["地区生产总值", "财政收入", "名牌", "质量奖", "标准", "认证", "企业", "家", "项", "人"]
     rng = random.Random(10)
