@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from extraction import kinds
-from extraction.lexicon_loader import alternation, load, may_match, required_words
+from extraction.lexicon_loader import alternation, line_start_matches, load, may_match, required_words
 from extraction.models import Document
 from extraction.normalize import NormText, normalize
 
@@ -35,6 +35,9 @@ _GOALS = re.compile(alternation(_CFG["goal_headings"]))
 _GOAL_SECTION = re.compile(_CFG["goal_section_opening"], re.M)
 # 到/至, a year, 年: a text without them has no goals section, and the scan (re tries ^ at every position) is skipped
 _GOAL_SECTION_NEEDS = required_words(_GOAL_SECTION.pattern, _GOAL_SECTION.flags)
+# its matches at line starts (it never reads a line break past its ^), found by a scan re jumps through from line break to
+# line break: the plain finditer when the lexicon's pattern is not of that form
+_GOAL_SECTION_MATCHES = line_start_matches(_GOAL_SECTION) or (lambda norm: ((m.start(), m) for m in _GOAL_SECTION.finditer(norm)))
 _LIST_ITEM = re.compile(_CFG["list_item"])
 _SENTENCE_END = re.compile(r"[。!?;\n]")
 _HEAD_LINES = 8
@@ -286,11 +289,11 @@ def _goal_sections(norm: str) -> list[tuple[int, int, int]]:
     sections: list[tuple[int, int, int]] = []
     if not may_match(_GOAL_SECTION_NEEDS, norm):
         return sections
-    for m in _GOAL_SECTION.finditer(norm):
-        if sections and m.start() < sections[-1][1]:
+    for start, m in _GOAL_SECTION_MATCHES(norm):
+        if sections and start < sections[-1][1]:
             continue  # an item of the list above (its own goal year is a cue of its paragraph): each line once
-        end = _line_end(norm, m.start())
-        introduces = norm[m.start():end].rstrip().endswith(":")
+        end = _line_end(norm, start)
+        introduces = norm[start:end].rstrip().endswith(":")
         while end < len(norm):
             nxt = end + 1
             while nxt < len(norm) and norm[nxt] == "\n":
@@ -300,7 +303,7 @@ def _goal_sections(norm: str) -> list[tuple[int, int, int]]:
                 break
             introduces = False
             end = line_end
-        sections.append((m.start(), end, int(m.group(1))))
+        sections.append((start, end, int(m.group(1))))
     return sections
 
 

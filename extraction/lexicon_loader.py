@@ -249,6 +249,34 @@ def may_match(required: tuple[frozenset, ...], text: str) -> bool:
     return True
 
 
+def line_start_matches(pattern: re.Pattern):
+    """For a multi-line pattern that opens with ^ (and has no top-level |): a function giving (start, match) of
+    each of its matches in a text, as `((m.start(), m) for m in pattern.finditer(text))` does, from a match at 0
+    and a scan of the same pattern behind a literal \\n. re tries a ^ at every position of a text; a pattern that
+    opens with a literal it jumps to in one step. The same matches when none can hold a \\n past its start (each
+    then lies in its line, and the next starts on a later one); their groups and spans are the same, the \\n
+    read by the scan aside. None when the pattern is not of that form."""
+    try:
+        from re import _constants as c, _parser  # CPython 3.11+
+    except ImportError:  # pragma: no cover
+        return None
+    parsed = _parser.parse(pattern.pattern, pattern.flags)
+    # a top-level | parses as one branch item (^a|b: data[0] is no AT), and the ^ then anchors one alternative only
+    if not (pattern.flags & re.MULTILINE and pattern.pattern.startswith("^") and parsed.data
+            and parsed.data[0] == (c.AT, c.AT_BEGINNING)):
+        return None
+    after_newline = re.compile("\n(?:" + pattern.pattern[1:] + ")", pattern.flags)
+
+    def matches(text: str):
+        m = pattern.match(text)
+        if m:
+            yield 0, m
+        for m in after_newline.finditer(text):
+            yield m.start() + 1, m
+
+    return matches
+
+
 class PrunedAlternation:
     """An alternation of patterns (`|`, in order), compiled per text from only the branches the text holds the
     required characters of. A left-out branch fails at every position of that text, so the matches are the

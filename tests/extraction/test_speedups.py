@@ -7,7 +7,7 @@ import re
 import pytest
 
 from extraction import categories, context, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
-from extraction.lexicon_loader import PrunedAlternation, compile_guarded, may_match, required_chars, required_words
+from extraction.lexicon_loader import PrunedAlternation, compile_guarded, line_start_matches, may_match, required_chars, required_words
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
 _ALPHABET = list("0123456789.,:;%‰()[]|\n 年月日号个家项元万亿全市省今去上半累计截至目前增长下降约超过以上左右的和、。,") + \
@@ -314,6 +314,24 @@ def test_a_text_a_pattern_matches_holds_its_required_words(pattern):
         if pattern.search(text):
             assert may_match(needs, text), (pattern.pattern, text)
     assert any(pattern.search("".join(rng.choice(pieces) for _ in range(30))) for _ in range(2000))  # the texts hit it
+
+
+def test_goal_sections_found_from_line_breaks_are_those_the_multiline_pattern_finds():
+    rx = context._GOAL_SECTION
+    fast = line_start_matches(rx)
+    assert fast is not None
+    rng = random.Random(21)
+    pieces = _PREFILTER_ALPHABET + ["\n", "\n\n", " ", "\u3000", "到", "至", "力争到", "确保到", "2020", "1999", "年", "截", "5",
+                                    "(一)", "1.", "三、", "目标:", "全市", ",", "。", "\n到2025年,", "\n 1.力争到2020年"]
+    hits = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        plain = [(m.start(), m.groups(), m.span(1)) for m in rx.finditer(text)]
+        assert [(start, m.groups(), m.span(1)) for start, m in fast(text)] == plain, text
+        hits += bool(plain)
+    assert hits > 100
+    assert line_start_matches(re.compile(r"^a|b", re.M)) is None and line_start_matches(re.compile(r"^a")) is None
+    assert line_start_matches(re.compile(r"x^a", re.M)) is None
 
 
 def test_required_words_keep_runs_of_literals_whole():
