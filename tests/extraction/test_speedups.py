@@ -588,3 +588,52 @@ def test_every_character_t2s_changes_alone_is_listed():
     converted = normalize._T2S("\n".join(chars)).split("\n")
     assert len(converted) == len(chars)
     assert all(normalize.t2s_may_change(a) for a, b in zip(chars, converted) if a != b)
+
+
+def _match_unit_approx_reference(norm: str, pos: int):
+    """units.match_unit_approx as it read each match's groups anew (before the readings were kept by matched text)."""
+    p = pos
+    if norm.startswith(" ", p):
+        p += 1
+        if norm.startswith(" ", p):
+            p += 1
+    m = units.UNIT_RE.match(norm, p)
+    if not m:
+        return units.NO_UNIT, pos, ""
+    prefix, approx, base, bare, bare_approx = m.groups()
+    approx_in = (approx or bare_approx or "") if p == pos else ""
+    if bare:
+        return units.Unit(bare, float(units.PREFIXES[bare]), "count"), m.end("bare"), approx_in
+    if approx and not prefix:
+        return units.NO_UNIT, pos, approx_in
+    family = units.BASES.get(base, "count")
+    end = m.end()
+    if base in units._NOT_BEFORE and units._NOT_BEFORE[base].match(norm, end):
+        return units.NO_UNIT, pos, approx_in
+    mult = float(units.PREFIXES[prefix]) if prefix else 1.0
+    if family == "ratio":
+        mult = 1.0
+    text = (prefix or "") + base
+    if family == "count":
+        alt = units._ALTERNATE.match(norm, end)
+        if alt:
+            text, end = text + alt.group(0), alt.end()
+    return units.Unit(text, mult, family), end, approx_in
+
+
+@pytest.mark.parametrize("text", [
+    "3万元", "3 万元", "3  万元", "3   万元", "3万余人", "3万多户", "3余万", "3多", "1.2万", "5亿", "5亿多", "687台(套)", "316个(件)",
+    "10%", "5‰", "3个百分点", "2大产业", "2大类", "7家企业", "7家次", "3万千瓦时", "9千米", "12名", "1:2", "3", "3年", "3万亿元",
+])
+def test_unit_readings_kept_by_matched_text_equal_the_reading_of_each_match(text):
+    for pos in range(len(text) + 1):
+        assert units.match_unit_approx(text, pos) == _match_unit_approx_reference(text, pos), (text, pos)
+
+
+def test_unit_readings_on_random_texts():
+    names = list(units.PREFIXES) + list(units.BASES) + units.BIG_MEASURES + ["多", "余", " ", "(", ")", "台", "套", "件", "项"]
+    rng = random.Random(22)
+    for _ in range(4000):
+        text = "3" + "".join(rng.choice(names) for _ in range(rng.randint(0, 5))) + rng.choice(["", "企业", "中", "X"])
+        for pos in range(len(text) + 1):
+            assert units.match_unit_approx(text, pos) == _match_unit_approx_reference(text, pos), (text, pos)
