@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from extraction import kinds
-from extraction.lexicon_loader import alternation, load
+from extraction.lexicon_loader import alternation, line_start_matches, load, may_match, required_words
 from extraction.models import Document
 from extraction.normalize import NormText, normalize
 
@@ -33,6 +33,11 @@ _HORIZON = re.compile(_CFG["horizon_year"])
 _REVIEW = re.compile(alternation(_CFG["review_headings"]))
 _GOALS = re.compile(alternation(_CFG["goal_headings"]))
 _GOAL_SECTION = re.compile(_CFG["goal_section_opening"], re.M)
+# 到/至, a year, 年: a text without them has no goals section, and the scan (re tries ^ at every position) is skipped
+_GOAL_SECTION_NEEDS = required_words(_GOAL_SECTION.pattern, _GOAL_SECTION.flags)
+# its matches at line starts (it never reads a line break past its ^), found by a scan re jumps through from line break to
+# line break: the plain finditer when the lexicon's pattern is not of that form
+_GOAL_SECTION_MATCHES = line_start_matches(_GOAL_SECTION) or (lambda norm: ((m.start(), m) for m in _GOAL_SECTION.finditer(norm)))
 _LIST_ITEM = re.compile(_CFG["list_item"])
 _SENTENCE_END = re.compile(r"[。!?;\n]")
 _HEAD_LINES = 8
@@ -100,7 +105,8 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
     """The context of `document`. `cues` are the period cues of its normalised text (extraction.periods),
     `first_figures` the sorted start offsets of its mentions."""
     norm = nt.norm
-    title = normalize(document.title).norm if document.title else ""
+    title_nt = normalize(document.title) if document.title else None
+    title = title_nt.norm if title_nt else ""
     ctx = DocumentContext()
     ctx.head_end = _head_end(norm)
     ctx.body_opening = _opening_sentence(norm, ctx.head_end)
@@ -109,7 +115,7 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
     head = re.sub(r"《[^》]*》", "", head)
     ctx.subject_h1 = "上半年" in head
     ctx.subject_year = _subject_year(document, head, title, norm, cues, first_figures, ctx)
-    ctx.region = _region(document, norm, ctx)
+    ctx.region = _region(document, norm, ctx, nt, title_nt)
     ctx.plan = _plan(norm, document.title, ctx)
     ctx.horizon = _horizon(norm, head, ctx)
     if ctx.plan.value:
@@ -120,11 +126,12 @@ def build_context(document: Document, nt: NormText, cues: list, first_figures: l
 
 def document_region(document: Document):
     """The region of a document with no figures (its dim_document row): the same decision build_context makes."""
-    norm = normalize(document.text).norm
+    nt = normalize(document.text)
+    norm = nt.norm
     ctx = DocumentContext()
     ctx.head_end = _head_end(norm)
     ctx.body_opening = _opening_sentence(norm, ctx.head_end)
-    return _region(document, norm, ctx).value
+    return _region(document, norm, ctx, nt).value
 
 
 def _first_line(norm: str) -> str:
@@ -196,25 +203,31 @@ def _subject_year(document: Document, head: str, title: str, norm: str, cues: li
     return _NONE
 
 
-def _region(document: Document, norm: str, ctx: DocumentContext) -> Decision:
+def _region(document: Document, norm: str, ctx: DocumentContext, nt: NormText | None = None,
+            title_nt: NormText | None = None) -> Decision:
+    # the region resolver converts the text and title to Simplified itself unless their NormTexts already hold it
+    simplified = {"body_simplified": nt.simplified if nt else None,
+                  "title_simplified": title_nt.simplified if title_nt else None}
     if document.region_override:
         info = lookup(document.region_override) if lookup else None
         if info is None or info.name != document.region_override:
             info = _named_region(document.region_override, info)
         elif len(divisions_named(info.name)) > 1:
             # a name several divisions share: the text's own reading says which, if it resolves to that name
-            found, _ = resolve_document_region_basis(document.text, document.title, document.url)
+            found, _ = resolve_document_region_basis(document.text, document.title, document.url, **simplified)
             info = found if found is not None and found.name == info.name else replace(info, ambiguous=True)
         return Decision(info, "manifest", "manifest region_zh", document.region_override)
     if resolve_document_region_basis is None:
         return _NONE
-    info, basis = resolve_document_region_basis(document.text, document.title, document.url)
+    info, basis = resolve_document_region_basis(document.text, document.title, document.url, **simplified)
     if info is not None:
         evidence = document.url if basis == "url" else info.name
         return Decision(info, basis, "gazetteer", evidence)
     if NATIONAL is None:
         return _NONE
-    title = normalize(document.title).norm if document.title else ""
+    if title_nt is None and document.title:
+        title_nt = normalize(document.title)
+    title = title_nt.norm if title_nt else ""
     for basis, m in (("title", _NATIONAL.search(title)), ("opening", _NATIONAL.search(norm, 0, ctx.body_opening[1]))):
         if m:
             return Decision(NATIONAL, basis, "national", m.group(0))
@@ -274,11 +287,13 @@ def _goal_sections(norm: str) -> list[tuple[int, int, int]]:
     """Paragraphs that open with a goal year, each with the list items under it (the paragraph after it too,
     when it ends with a colon): (start, end, year). A report that merely opens with 到2020年 governs nothing else."""
     sections: list[tuple[int, int, int]] = []
-    for m in _GOAL_SECTION.finditer(norm):
-        if sections and m.start() < sections[-1][1]:
+    if not may_match(_GOAL_SECTION_NEEDS, norm):
+        return sections
+    for start, m in _GOAL_SECTION_MATCHES(norm):
+        if sections and start < sections[-1][1]:
             continue  # an item of the list above (its own goal year is a cue of its paragraph): each line once
-        end = _line_end(norm, m.start())
-        introduces = norm[m.start():end].rstrip().endswith(":")
+        end = _line_end(norm, start)
+        introduces = norm[start:end].rstrip().endswith(":")
         while end < len(norm):
             nxt = end + 1
             while nxt < len(norm) and norm[nxt] == "\n":
@@ -288,7 +303,7 @@ def _goal_sections(norm: str) -> list[tuple[int, int, int]]:
                 break
             introduces = False
             end = line_end
-        sections.append((m.start(), end, int(m.group(1))))
+        sections.append((start, end, int(m.group(1))))
     return sections
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from extraction.lexicon_loader import alternation, compile_guarded, load
+from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_words
 
 _CFG = load("kinds")
 _PLAN_TITLE = re.compile(_CFG["plan_title"])
@@ -15,6 +15,9 @@ _SENTENCE = re.compile(alternation(_CFG["sentence_cues"]))
 _SECTION = compile_guarded("|".join([alternation(_CFG["section_cues"])] + _CFG["section_patterns"]))
 _ACTUAL = re.compile(alternation(_CFG["actual_cues"]))
 _OUTLOOK = re.compile(_CFG["outlook_cues"])
+# its cue words (下一步, 今后 …): a text holds none in most cases, and the search, which re tries at every
+# position (it opens with a branch on ^), is skipped
+_OUTLOOK_NEEDS = required_words(_OUTLOOK.pattern, _OUTLOOK.flags)
 _ANNOUNCES = re.compile(_CFG["goal_announcement"])
 _REPORTED = re.compile(alternation(_CFG["reported_cues"]))
 
@@ -26,7 +29,7 @@ def announces_goals(text: str) -> bool:
 
 def outlook_start(norm: str) -> int:
     """Where a forward-looking closing section starts (len(norm) if none)."""
-    m = _OUTLOOK.search(norm)
+    m = _OUTLOOK.search(norm) if may_match(_OUTLOOK_NEEDS, norm) else None
     return m.start() if m else len(norm)
 
 

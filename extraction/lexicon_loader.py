@@ -185,9 +185,96 @@ def required_chars(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
     return tuple(dict.fromkeys(of_sequence(parsed.data)))
 
 
+def required_words(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
+    """`required_chars` with runs of literals kept whole: sets of strings a text must hold one of (each set) for
+    `pattern` to match anywhere in it (下一步|今后 needs 下一步 or 今后, where its characters are in most texts).
+    Conservative as required_chars: () means "may match any text". `may_match` reads either."""
+    try:
+        from re import _constants as c, _parser  # CPython 3.11+
+    except ImportError:  # pragma: no cover
+        return ()
+    if flags & re.IGNORECASE:
+        return ()
+    parsed = _parser.parse(pattern, flags)
+    if parsed.state.flags & re.IGNORECASE:
+        return ()
+
+    def of_sequence(items) -> list[frozenset]:
+        out: list[frozenset] = []
+        run = ""  # consecutive literals of this sequence: every match holds them as one string
+        for op, av in items:
+            if op is c.LITERAL:
+                run += chr(av)
+                continue
+            if run:
+                out.append(frozenset((run,)))
+                run = ""
+            if op is c.IN:
+                if all(item_op is c.LITERAL for item_op, _ in av):
+                    out.append(frozenset(chr(item) for _, item in av))
+            elif op is c.SUBPATTERN:
+                if not av[1] & re.IGNORECASE:
+                    out += of_sequence(av[3].data)
+            elif op is c.ATOMIC_GROUP:
+                out += of_sequence(av.data)
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                if av[0] >= 1:
+                    out += of_sequence(av[2].data)
+            elif op is c.BRANCH:  # one set per alternative (its fewest, longest strings): their union is required
+                union: set = set()
+                for alternative in av[1]:
+                    needs = of_sequence(alternative.data)
+                    if not needs:
+                        break  # an alternative that needs nothing: the branch needs nothing
+                    union |= min(needs, key=lambda ws: (len(ws), -min(map(len, ws))))
+                else:
+                    out.append(frozenset(union))
+        if run:
+            out.append(frozenset((run,)))
+        return out
+
+    return tuple(dict.fromkeys(of_sequence(parsed.data)))
+
+
 def may_match(required: tuple[frozenset, ...], text: str) -> bool:
-    """Can a pattern with these `required_chars` match somewhere in `text`? (One `in` per character: a C scan.)"""
-    return all(any(ch in text for ch in r) for r in required)
+    """Can a pattern with these `required_chars` (or `required_words`) match somewhere in `text`? (One `in` per
+    character or word: a C scan.) `all(any(ch in text for ch in r) for r in required)`, written as plain loops:
+    the two generators cost more than the scans (a text is asked ~20 times, before any rule runs)."""
+    for r in required:
+        for ch in r:
+            if ch in text:
+                break
+        else:
+            return False
+    return True
+
+
+def line_start_matches(pattern: re.Pattern):
+    """For a multi-line pattern that opens with ^ (and has no top-level |): a function giving (start, match) of
+    each of its matches in a text, as `((m.start(), m) for m in pattern.finditer(text))` does, from a match at 0
+    and a scan of the same pattern behind a literal \\n. re tries a ^ at every position of a text; a pattern that
+    opens with a literal it jumps to in one step. The same matches when none can hold a \\n past its start (each
+    then lies in its line, and the next starts on a later one); their groups and spans are the same, the \\n
+    read by the scan aside. None when the pattern is not of that form."""
+    try:
+        from re import _constants as c, _parser  # CPython 3.11+
+    except ImportError:  # pragma: no cover
+        return None
+    parsed = _parser.parse(pattern.pattern, pattern.flags)
+    # a top-level | parses as one branch item (^a|b: data[0] is no AT), and the ^ then anchors one alternative only
+    if not (pattern.flags & re.MULTILINE and pattern.pattern.startswith("^") and parsed.data
+            and parsed.data[0] == (c.AT, c.AT_BEGINNING)):
+        return None
+    after_newline = re.compile("\n(?:" + pattern.pattern[1:] + ")", pattern.flags)
+
+    def matches(text: str):
+        m = pattern.match(text)
+        if m:
+            yield 0, m
+        for m in after_newline.finditer(text):
+            yield m.start() + 1, m
+
+    return matches
 
 
 class PrunedAlternation:

@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from extraction.normalize import t2s_may_change
 
 __all__ = [
     "RegionInfo",
@@ -199,6 +200,8 @@ class _Gazetteer:
         firsts = "".join(sorted({p[0] for p in self.prefix_lens}))
         seconds = "".join(sorted({p[1] for p in self.prefix_lens}))
         self.pair_starts = re.compile(f"[{re.escape(firsts)}](?=[{re.escape(seconds)}])" if firsts else "(?!)")
+        # the same positions, as the pair of characters each opens (findall builds no match object per position)
+        self.pairs = re.compile(f"([{re.escape(firsts)}])(?=([{re.escape(seconds)}]))" if firsts else "(?!)()()")
         # ancestors of each group (current entity ids), nearest first
         self.ancestors: dict[str, tuple[str, ...]] = {}
         for eid in self.order:
@@ -234,14 +237,29 @@ class _Gazetteer:
             return True
         return any(grp in self.ancestors.get(a, ()) for a in accepted)
 
+    def pair_candidates(self, text: str) -> list[int]:
+        """The positions whose two characters open an alias: [i for each pair_starts match i if text[i:i + 2] is a
+        prefix], in order."""
+        prefixes = self.prefix_lens
+        # every pair_starts position, in order, as its two characters: the positions of the pairs that open an alias
+        # are found again with str.find from just after the previous one (no such pair lies between the two)
+        candidates = []
+        pos, find = 0, text.find
+        for a, b in self.pairs.findall(text):
+            pair = a + b
+            if pair in prefixes:
+                pos = find(pair, pos)
+                candidates.append(pos)
+                pos += 1
+        return candidates
+
     def scan(self, text: str):
         """Leftmost-longest alias matches: yields (start, alias)."""
         n = len(text)
         aliases, prefix_lens, singles = self.aliases, self.prefix_lens.get, self.single_chars
         # pair_starts lists a superset (any first character before any second one): about one in ten of its
         # positions opens an alias's first two characters, and only those are looked at below
-        prefixes = self.prefix_lens
-        candidates = [i for i in map(_match_start, self.pair_starts.finditer(text)) if text[i:i + 2] in prefixes]
+        candidates = self.pair_candidates(text)
         if singles:  # one-character aliases (none in the shipped gazetteer) may start anywhere
             candidates = sorted(set(candidates).union(i for i, ch in enumerate(text) if ch in singles))
         resume = 0  # a match consumes its characters: the next one starts after it
@@ -257,8 +275,6 @@ class _Gazetteer:
                 if text[i] in singles:
                     yield i, text[i]
 
-
-_match_start = re.Match.start  # a C call per match (scan maps it over the candidate positions)
 
 _LOCK = threading.Lock()
 _GAZ: _Gazetteer | None = None
@@ -285,7 +301,7 @@ def normalize_text(s: str) -> str:
     if not s:
         return ""
     s = PINYIN_GLOSS.sub("", s)
-    return _t2s().convert(s)
+    return _t2s().convert(s) if t2s_may_change(s) else s
 
 
 # --- public lookups -------------------------------------------------------------------------
@@ -602,13 +618,16 @@ def resolve_document_region(
 
 
 def resolve_document_region_basis(
-    text: str, title: str = "", url: str = "", *, _explain: list | None = None
+    text: str, title: str = "", url: str = "", *, _explain: list | None = None,
+    body_simplified: str | None = None, title_simplified: str | None = None,
 ) -> tuple[RegionInfo | None, str]:
     """The document's region and the evidence it rests on: `title` (the title or headline names it),
-    `opening` (the lead), `body`, or `url` (only the source URL spells it); (None, "default") if none."""
+    `opening` (the lead), `body`, or `url` (only the source URL spells it); (None, "default") if none.
+    `body_simplified` / `title_simplified`: normalize_text of the text / title when the caller has it already
+    (the engine's normalisation converts the same text: extraction.normalize.NormText.simplified)."""
     g = _gaz()
-    body = normalize_text(text or "")
-    ttl = normalize_text(title or "").strip()
+    body = body_simplified if body_simplified is not None else normalize_text(text or "")
+    ttl = (title_simplified if title_simplified is not None else normalize_text(title or "")).strip()
 
     mentions: list[_Mention] = []
     head = ""
@@ -684,12 +703,7 @@ def resolve_document_region_basis(
         return _url_result(url_hits)
 
     # --- score
-    self_refs: dict[str, int] = {}
-    for k in SELF_REF.findall(body):
-        self_refs[k] = self_refs.get(k, 0) + 1
-    own_refs: dict[str, int] = {}
-    for k in OWN_REF.findall(body):
-        own_refs[k] = own_refs.get(k, 0) + 1
+    self_refs, own_refs = _self_references(body)
 
     score: dict[str, float] = {}
     firm_evidence: set[str] = set()
@@ -802,6 +816,22 @@ def resolve_document_region_basis(
     # the mention of `best` in the title or headline with the least position, else the one with the least position:
     # the first in `used`, which lists the title's (or headline's) mentions, then the body's, each in text order
     return info, _ZONE_BASIS[next(m for m in used if m.group == best).zone]
+
+
+def _self_references(body: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The counts per suffix of SELF_REF's matches and of OWN_REF's in `body`, from one scan: an OWN_REF match is a
+    SELF_REF match at the same place (the same two characters, a stricter lookahead, a lookbehind), and neither can
+    overlap the next (their second characters are no first ones), so OWN_REF's are the SELF_REF matches where it
+    matches too."""
+    self_refs: dict[str, int] = {}
+    own_refs: dict[str, int] = {}
+    own_at = OWN_REF.match
+    for m in SELF_REF.finditer(body):
+        k = m.group(1)
+        self_refs[k] = self_refs.get(k, 0) + 1
+        if own_at(body, m.start()):
+            own_refs[k] = own_refs.get(k, 0) + 1
+    return self_refs, own_refs
 
 
 def _self_refs_exclude(cand: str, top: str, self_refs: dict[str, int]) -> bool:

@@ -45,6 +45,29 @@ def match_unit(norm: str, pos: int) -> tuple[Unit, int]:
     return match_unit_approx(norm, pos)[:2]
 
 
+# What a matched unit text reads as: UNIT_RE has no lookaround, so the groups of a match are those of its text wherever
+# it is matched (a path that gives the same text is tried first in both places). Keyed by that text (a few hundred
+# prefix × base combinations at most): the reading is made once, not once per number.
+_BARE, _NONE, _BASE_UNIT = 0, 1, 2
+_READINGS: dict[str, tuple] = {}
+
+
+def _reading(m: re.Match) -> tuple:
+    prefix, approx, base, bare, bare_approx = m.groups()
+    approx_any = approx or bare_approx or ""
+    if bare:
+        return _BARE, approx_any, _unit(bare, float(PREFIXES[bare]), "count"), len(bare), None, "", 1.0, "", False
+    if approx and not prefix:
+        return _NONE, approx_any, NO_UNIT, 0, None, "", 1.0, "", False
+    family = BASES.get(base, "count")
+    mult = float(PREFIXES[prefix]) if prefix else 1.0
+    if family == "ratio":
+        mult = 1.0
+    # 3万余人: the 余 sits inside the unit; report the unit without it (万人) and let the caller see it
+    text = (prefix or "") + base
+    return _BASE_UNIT, approx_any, _unit(text, mult, family), 0, _NOT_BEFORE.get(base), text, mult, family, family == "count"
+
+
 def match_unit_approx(norm: str, pos: int) -> tuple[Unit, int, str]:
     """`match_unit(norm, pos)` and `inner_approx(norm, pos)` from one match of the unit pattern (the number
     scan wants both for every number)."""
@@ -56,28 +79,25 @@ def match_unit_approx(norm: str, pos: int) -> tuple[Unit, int, str]:
     m = UNIT_RE.match(norm, p)
     if not m:
         return NO_UNIT, pos, ""
-    # the unit, in the same call (once per number of a text)
-    prefix, approx, base, bare, bare_approx = m.groups()
+    key = m.group(0)
+    reading = _READINGS.get(key)
+    if reading is None:
+        reading = _READINGS[key] = _reading(m)
+    kind, approx_any, unit, bare_len, not_before, text, mult, family, is_count = reading
     # inner_approx matches at pos itself: after a space there is no unit there
-    approx_in = (approx or bare_approx or "") if p == pos else ""
-    if bare:
-        return _unit(bare, float(PREFIXES[bare]), "count"), m.end("bare"), approx_in
-    if approx and not prefix:
+    approx_in = approx_any if p == pos else ""
+    if kind == _BARE:
+        return unit, p + bare_len, approx_in  # the bare prefix opens the match: its end is p + its length
+    if kind == _NONE:
         return NO_UNIT, pos, approx_in
-    family = BASES.get(base, "count")
     end = m.end()
-    if base in _NOT_BEFORE and _NOT_BEFORE[base].match(norm, end):
+    if not_before is not None and not_before.match(norm, end):
         return NO_UNIT, pos, approx_in
-    mult = float(PREFIXES[prefix]) if prefix else 1.0
-    if family == "ratio":
-        mult = 1.0
-    # 3万余人: the 余 sits inside the unit; report the unit without it (万人) and let the caller see it
-    text = (prefix or "") + base
-    if family == "count":
+    if is_count:
         alt = _ALTERNATE.match(norm, end)
         if alt:
-            text, end = text + alt.group(0), alt.end()
-    return _unit(text, mult, family), end, approx_in
+            return _unit(text + alt.group(0), mult, family), alt.end(), approx_in
+    return unit, end, approx_in
 
 
 def inner_approx(norm: str, pos: int) -> str:

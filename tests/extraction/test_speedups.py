@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from extraction import categories, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
-from extraction.lexicon_loader import PrunedAlternation, compile_guarded, may_match, required_chars
+from extraction import categories, context, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
+from extraction.lexicon_loader import PrunedAlternation, compile_guarded, line_start_matches, may_match, required_chars, required_words
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
 _ALPHABET = list("0123456789.,:;%‰()[]|\n 年月日号个家项元万亿全市省今去上半累计截至目前增长下降约超过以上左右的和、。,") + \
@@ -299,6 +299,71 @@ def test_a_text_a_pattern_matches_holds_its_required_characters(pattern):
             assert may_match(needs, text), (pattern.pattern, text)
 
 
+@pytest.mark.parametrize("pattern", [
+    kinds._OUTLOOK, context._GOAL_SECTION, mentions._RATIO, mentions._FRACTION, mentions._CN_COUNT, periods._YEAR_RANGE,
+])
+def test_a_text_a_pattern_matches_holds_its_required_words(pattern):
+    needs = required_words(pattern.pattern, pattern.flags)
+    assert needs
+    words = sorted({w for ws in needs for w in ws})
+    rng = random.Random(17)
+    pieces = _PREFILTER_ALPHABET + words + [w[:-1] for w in words if len(w) > 1] + [w[1:] for w in words if len(w) > 1] \
+        + ["\n", "接下来,", "。今后", "\n到2020年,", "1.力争到2025年", "至 2019 年", "20", "19", "年"]
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        if pattern.search(text):
+            assert may_match(needs, text), (pattern.pattern, text)
+    assert any(pattern.search("".join(rng.choice(pieces) for _ in range(30))) for _ in range(2000))  # the texts hit it
+
+
+def test_goal_sections_found_from_line_breaks_are_those_the_multiline_pattern_finds():
+    rx = context._GOAL_SECTION
+    fast = line_start_matches(rx)
+    assert fast is not None
+    rng = random.Random(21)
+    pieces = _PREFILTER_ALPHABET + ["\n", "\n\n", " ", "\u3000", "到", "至", "力争到", "确保到", "2020", "1999", "年", "截", "5",
+                                    "(一)", "1.", "三、", "目标:", "全市", ",", "。", "\n到2025年,", "\n 1.力争到2020年"]
+    hits = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        plain = [(m.start(), m.groups(), m.span(1)) for m in rx.finditer(text)]
+        assert [(start, m.groups(), m.span(1)) for start, m in fast(text)] == plain, text
+        hits += bool(plain)
+    assert hits > 100
+    assert line_start_matches(re.compile(r"^a|b", re.M)) is None and line_start_matches(re.compile(r"^a")) is None
+    assert line_start_matches(re.compile(r"x^a", re.M)) is None
+
+
+def test_required_words_keep_runs_of_literals_whole():
+    assert required_words(r"(?i)abc") == ()
+    assert required_words(r"\d+[^x]\s*(?=y)(?<!z)") == ()
+    assert required_words(r"a?b*(?:c|d?)") == ()
+    assert required_words(r"xy(?:ab|c)[de]{1,2}z\d") == (frozenset(["xy"]), frozenset(["ab", "c"]), frozenset("de"), frozenset("z"))
+    assert required_words(r"(?:^|[。\n])\s*(?:下来|接下来|下一步|今后)") == (frozenset(["下来", "接下来", "下一步", "今后"]),)
+
+
+def test_the_skipped_searches_give_what_the_searches_give():
+    rng = random.Random(18)
+    pieces = _PREFILTER_ALPHABET + ["\n", "接下来,", "。今后", "下一步", "\n到2020年,", "1.力争到2025年", "\n(1)", "一是"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        m = kinds._OUTLOOK.search(text)
+        assert kinds.outlook_start(text) == (m.start() if m else len(text)), text
+        sections = context._goal_sections(text)
+        assert (sections == []) or may_match(context._GOAL_SECTION_NEEDS, text)
+        if not may_match(context._GOAL_SECTION_NEEDS, text):
+            assert not context._GOAL_SECTION.search(text), text
+
+
+@pytest.mark.parametrize("required, text", [
+    ((), ""), ((), "x"), ((frozenset("a"),), ""), ((frozenset("a"),), "a"), ((frozenset("ab"),), "b"),
+    ((frozenset("ab"), frozenset("c")), "ab"), ((frozenset("ab"), frozenset("c")), "bc"), ((frozenset(),), "abc"),
+    ((frozenset(["下一步", "今后"]),), "今后将"), ((frozenset(["下一步", "今后"]),), "下一"), ((frozenset(["19", "20"]), frozenset("年")), "2020年"),
+])
+def test_may_match_is_all_of_any(required, text):
+    assert may_match(required, text) == all(any(ch in text for ch in r) for r in required)
+
+
 def test_required_characters_are_conservative():
     assert required_chars(r"(?i)abc") == ()
     assert required_chars(r"\d+[^x]\s*(?=y)(?<!z)") == ()
@@ -360,6 +425,21 @@ def test_own_references_with_the_lookbehind_after_their_first_character_equal_th
             [(m.span(), m.groups()) for m in plain.finditer(text)], text
 
 
+def test_self_references_from_one_scan_equal_the_two_findalls():
+    pieces = _ALPHABET + ["全市", "我县", "本省", "该区", "比全市", "居全省", "在本市", "全市为", "全县平均", "此旗", "与我州",
+                          "全市场", "我市长", "本市级", "全省第", "全全市", "市全县", "县我市"]
+    rng = random.Random(20)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        counts = []
+        for rx in (regions.SELF_REF, regions.OWN_REF):
+            found: dict[str, int] = {}
+            for k in rx.findall(text):
+                found[k] = found.get(k, 0) + 1
+            counts.append(found)
+        assert regions._self_references(text) == tuple(counts), text
+
+
 def test_cached_phrase_verdicts_equal_the_plain_ones():
     pieces = _ALPHABET + ["地区生产总值", "财政收入", "名牌", "质量奖", "标准", "认证", "企业", "家", "项", "人"]
     rng = random.Random(10)
@@ -400,6 +480,17 @@ def test_the_alias_scan_is_leftmost_longest():
         assert list(g.scan(text)) == _scan_reference(g, text), text
 
 
+def test_the_alias_pair_candidates_are_the_pair_starts_that_open_a_prefix():
+    g = regions._gaz()
+    names = sorted(g.aliases)
+    rng = random.Random(19)
+    pieces = ["市", "县", "区", "全", "的", "和", "、", "2020年", "海", "门", "南", "京", "州"]
+    for _ in range(3000):
+        text = "".join(rng.choice(names) if rng.random() < 0.3 else rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        plain = [m.start() for m in g.pair_starts.finditer(text) if text[m.start():m.start() + 2] in g.prefix_lens]
+        assert g.pair_candidates(text) == plain, text
+
+
 @pytest.mark.parametrize("fast, plain", [
     (mentions._RATIO, r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])"),
     (mentions._CN_COUNT, rf"(?<![第每这那之前一二两三四五六七八九十百千])({numerals.CN_NUMBER})"
@@ -413,3 +504,136 @@ def test_scans_with_their_first_character_in_front_equal_the_plain_patterns(fast
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
         assert [(m.span(), m.groups()) for m in fast.finditer(text)] == [(m.span(), m.groups()) for m in plain.finditer(text)], text
+
+
+def _t2s_entries() -> list[tuple[str, str]]:
+    """(key, first value) of the dictionaries OpenCC's t2s reads, dumped by its own opencc_dict."""
+    import importlib.util
+    from pathlib import Path
+
+    import opencc
+
+    if not (Path(opencc.__file__).parent / "clib" / "bin" / "opencc_dict").exists():
+        pytest.skip("this OpenCC build ships no opencc_dict")
+    path = Path(normalize.__file__).parent / "lexicon" / "build_opencc_chars.py"
+    spec = importlib.util.spec_from_file_location("build_opencc_chars", path)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return build.dictionary_entries(), build
+
+
+def _t2s_dictionary_characters() -> set[str]:
+    """Every character of a key or value of the dictionaries OpenCC's t2s reads."""
+    entries, _ = _t2s_entries()
+    assert entries
+    return {c for key, value in entries for c in key + value}
+
+
+def test_the_deleted_gloss_is_the_one_the_region_resolver_deletes():
+    assert normalize._GLOSS.pattern == regions.PINYIN_GLOSS.pattern
+
+
+def test_the_width_forms_are_in_no_opencc_dictionary():
+    """What lets one conversion serve both normalize and the region resolver: OpenCC never reads or writes a
+    width form or its ASCII (the variants it does read are checked per text, normalize._VARIANTS)."""
+    widths = {c for a, b in normalize._CFG["width"].items() for c in (a, b)}
+    chars = _t2s_dictionary_characters()
+    assert not widths & chars
+    assert {a for a, b in normalize._REPLACEMENTS} - set(normalize._VARIANTS) <= {a for a in normalize._CFG["width"]}
+
+
+@pytest.mark.parametrize("raw", [
+    "", "海门市", "海門市2020年完成地區生產總值410億元，同比增長8.8％。", "（一）憑藉產業，乾燥：深沈；",
+    "産業於彙囯着", "産業發展，增長５％", "於是，全縣　２０２０年", "質(zhì)量強(qiáng)區(qū)", "3.\n9億元",
+    "10535.51[1]亿元", "乾隆年間，著名的瞭望台！？", "｜／～－．︰∶\u00a0〜", "后来的後來", "\U0002f800\uf900",
+    "質(zhì)量3.\n9億元", "產(chǎn)業(yè)於(yú)", "(ab)(cd)乾(qián)燥", "(1)(a1)",
+])
+def test_the_shared_conversion_equals_the_two_conversions_it_replaced(raw):
+    nt = normalize.normalize(raw)
+    plain = normalize._DELETE.sub("", raw)
+    assert nt.norm == normalize._map_chars(normalize._to_simplified(normalize._map_chars(plain)))
+    if nt.simplified is not None:
+        assert nt.simplified == regions.normalize_text(raw)
+    for text in _random_texts(15, 300):
+        nt = normalize.normalize(raw + text)
+        assert nt.norm == normalize._map_chars(normalize._to_simplified(normalize._map_chars(nt.plain)))
+        assert nt.simplified is None or nt.simplified == regions.normalize_text(raw + text)
+
+
+def test_the_list_of_characters_t2s_can_change_is_read_from_the_installed_opencc():
+    import opencc
+
+    entries, build = _t2s_entries()
+    assert normalize._T2S_CHARS["opencc_version"] == opencc.__version__
+    assert set("".join(normalize._T2S_CHARS["chars"])) == build.changing_chars(entries)
+    assert normalize._T2S_MAY_CHANGE is not None
+
+
+@pytest.mark.parametrize("text", [
+    "", "海门市2020年完成地区生产总值410亿元", "海門市", "乾燥", "著名", "反覆", "什么", "\U0002f800", "\uf900", "産業",
+    "发展，增长５％", "覆盖", "么", "于是", "（一）", "后来", "後來", "台湾", "臺灣", "系统", "係統", "里", "裡", "面积", "麵",
+])
+def test_a_text_t2s_cannot_change_is_its_own_conversion(text):
+    if not normalize.t2s_may_change(text):
+        assert normalize._T2S(text) == text
+    for piece in _random_texts(16, 200):
+        t = text + piece
+        assert normalize.t2s_may_change(t) or normalize._T2S(t) == t
+    assert normalize.t2s_may_change("海門市") and not normalize.t2s_may_change("海门市")
+
+
+def test_every_character_t2s_changes_alone_is_listed():
+    """Each BMP character converted on its own, against the list: what a wrong list would miss first."""
+    chars = [chr(c) for c in range(0x3400, 0xA000)] + [chr(c) for c in range(0xF900, 0xFB00)]
+    converted = normalize._T2S("\n".join(chars)).split("\n")
+    assert len(converted) == len(chars)
+    assert all(normalize.t2s_may_change(a) for a, b in zip(chars, converted) if a != b)
+
+
+def _match_unit_approx_reference(norm: str, pos: int):
+    """units.match_unit_approx as it read each match's groups anew (before the readings were kept by matched text)."""
+    p = pos
+    if norm.startswith(" ", p):
+        p += 1
+        if norm.startswith(" ", p):
+            p += 1
+    m = units.UNIT_RE.match(norm, p)
+    if not m:
+        return units.NO_UNIT, pos, ""
+    prefix, approx, base, bare, bare_approx = m.groups()
+    approx_in = (approx or bare_approx or "") if p == pos else ""
+    if bare:
+        return units.Unit(bare, float(units.PREFIXES[bare]), "count"), m.end("bare"), approx_in
+    if approx and not prefix:
+        return units.NO_UNIT, pos, approx_in
+    family = units.BASES.get(base, "count")
+    end = m.end()
+    if base in units._NOT_BEFORE and units._NOT_BEFORE[base].match(norm, end):
+        return units.NO_UNIT, pos, approx_in
+    mult = float(units.PREFIXES[prefix]) if prefix else 1.0
+    if family == "ratio":
+        mult = 1.0
+    text = (prefix or "") + base
+    if family == "count":
+        alt = units._ALTERNATE.match(norm, end)
+        if alt:
+            text, end = text + alt.group(0), alt.end()
+    return units.Unit(text, mult, family), end, approx_in
+
+
+@pytest.mark.parametrize("text", [
+    "3万元", "3 万元", "3  万元", "3   万元", "3万余人", "3万多户", "3余万", "3多", "1.2万", "5亿", "5亿多", "687台(套)", "316个(件)",
+    "10%", "5‰", "3个百分点", "2大产业", "2大类", "7家企业", "7家次", "3万千瓦时", "9千米", "12名", "1:2", "3", "3年", "3万亿元",
+])
+def test_unit_readings_kept_by_matched_text_equal_the_reading_of_each_match(text):
+    for pos in range(len(text) + 1):
+        assert units.match_unit_approx(text, pos) == _match_unit_approx_reference(text, pos), (text, pos)
+
+
+def test_unit_readings_on_random_texts():
+    names = list(units.PREFIXES) + list(units.BASES) + units.BIG_MEASURES + ["多", "余", " ", "(", ")", "台", "套", "件", "项"]
+    rng = random.Random(22)
+    for _ in range(4000):
+        text = "3" + "".join(rng.choice(names) for _ in range(rng.randint(0, 5))) + rng.choice(["", "企业", "中", "X"])
+        for pos in range(len(text) + 1):
+            assert units.match_unit_approx(text, pos) == _match_unit_approx_reference(text, pos), (text, pos)
