@@ -299,13 +299,13 @@ def _markdown(d: dict, sample_document: str) -> str:
         steps = [f"{a['documents']:,} → {b['documents']:,}: "
                  f"{1000 * (b['wall_seconds'] - a['wall_seconds']) / (b['documents'] - a['documents']):.1f} ms"
                  for a, b in zip(full, full[1:])]
-        lines += ["", "Marginal wall time per added document (the fixed cost of a run — start-up, importing Great "
-                  "Expectations, the checks across whole tables, the report — drops out): " + "; ".join(steps) + "."]
+        lines += ["", "Marginal wall time per added document (the fixed cost of a run — start-up, Dagster's "
+                  "events, the checks across whole tables, the report — drops out): " + "; ".join(steps) + "."]
     lines += [
         "",
         "Stage columns are Dagster step durations (`STEP_SUCCESS` events); \"load + checks\" is the "
-        "`warehouse_tables` step, which merges the staged load and then runs the warehouse checks (importing Great "
-        "Expectations); \"report\" is the `analyst_report` asset. A reload with nothing changed starts no Dagster run "
+        "`warehouse_tables` step, which merges the staged load and then runs the warehouse checks (with Polars; "
+        "Great Expectations validates them apart, in `warehouse_validation_job`); \"report\" is the `analyst_report` asset. A reload with nothing changed starts no Dagster run "
         "(`orchestration/loading.py` record_if_nothing_to_load): its stage columns are empty. Wall time also includes Python start-up, imports and building the "
         "Definitions (a few seconds). CPU s is the child's user + system time: above wall time when extraction "
         "runs in worker processes (batches of 400+ documents, one worker per core; `extraction/batch.py`).",
