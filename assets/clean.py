@@ -22,6 +22,11 @@ _SUBJECT_RULES = [rule for _, rules in SUBJECT_FACT_RULES for rule in rules]
 _SUBJECT_RULE_NAMES = list(dict.fromkeys(rule.name for rule in _SUBJECT_RULES))
 
 
+def _quarantine_line(row: dict, rule: str) -> str:
+    return (f"quarantined figure {row['figure_id']} ({row['file']}: {row['quote']!r}, "
+            f"value {row['value']} {row['unit_zh'] or ''}) — failed {rule}")
+
+
 def quarantine_check(name: str, rule_names: list[str], quarantined: list[tuple[dict, str]], rows: int) -> AssetCheckResult:
     """The check result of a quarantine decision: failed (ERROR) when it set rows aside, with counts per rule."""
     by_rule = Counter(rule for _, rule in quarantined)
@@ -79,9 +84,7 @@ def figures_clean(context: AssetExecutionContext, warehouse: WarehouseResource) 
             figures, with_metric_id = stage.counts()
         quarantined = row_failures + subject_failures
         metadata = table_metadata(con, "staging.stg_figure_clean")
-    log_first(context.log.warning, quarantined,
-              lambda aside: f"quarantined figure {aside[0]['figure_id']} ({aside[0]['file']}: {aside[0]['quote']!r}, "
-                            f"value {aside[0]['value']} {aside[0]['unit_zh'] or ''}) — failed {aside[1]}",
+    log_first(context.log.warning, quarantined, lambda aside: _quarantine_line(*aside),
               "quarantined figures (all of them: staging.stg_quarantine, then quarantined_figures)")
     by_rule = Counter(rule for _, rule in quarantined)
     return MaterializeResult(

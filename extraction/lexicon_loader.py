@@ -140,20 +140,28 @@ def _opens_with_literal_or_class(items, c) -> bool:
     return False
 
 
+def _case_sensitive_parse(pattern: str, flags: int = 0):
+    """re's own parse of `pattern` (CPython 3.11+), or None where the requirement readers cannot use it: an
+    older re, or a case-insensitive pattern (a literal then stands for more than one character)."""
+    try:
+        from re import _parser
+    except ImportError:  # pragma: no cover
+        return None
+    if flags & re.IGNORECASE:
+        return None
+    parsed = _parser.parse(pattern, flags)
+    return None if parsed.state.flags & re.IGNORECASE else parsed
+
+
 def required_chars(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
     """Sets of characters a text must hold one of (each set) for `pattern` to match anywhere in it, from re's
     own parse: the literals and plain classes every match goes through. A text missing one set cannot match,
     and a rule can skip it without a scan. Conservative: what cannot be listed (\\d, ranges, negated classes,
     case-insensitive literals, lookarounds) requires nothing, so () means "may match any text"."""
-    try:
-        from re import _constants as c, _parser  # CPython 3.11+
-    except ImportError:  # pragma: no cover
+    parsed = _case_sensitive_parse(pattern, flags)
+    if parsed is None:
         return ()
-    if flags & re.IGNORECASE:
-        return ()
-    parsed = _parser.parse(pattern, flags)
-    if parsed.state.flags & re.IGNORECASE:
-        return ()
+    from re import _constants as c
 
     def of_sequence(items) -> list[frozenset]:
         out: list[frozenset] = []
@@ -189,15 +197,10 @@ def required_words(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
     """`required_chars` with runs of literals kept whole: sets of strings a text must hold one of (each set) for
     `pattern` to match anywhere in it (下一步|今后 needs 下一步 or 今后, where its characters are in most texts).
     Conservative as required_chars: () means "may match any text". `may_match` reads either."""
-    try:
-        from re import _constants as c, _parser  # CPython 3.11+
-    except ImportError:  # pragma: no cover
+    parsed = _case_sensitive_parse(pattern, flags)
+    if parsed is None:
         return ()
-    if flags & re.IGNORECASE:
-        return ()
-    parsed = _parser.parse(pattern, flags)
-    if parsed.state.flags & re.IGNORECASE:
-        return ()
+    from re import _constants as c
 
     def of_sequence(items) -> list[frozenset]:
         out: list[frozenset] = []
