@@ -158,45 +158,17 @@ def required_chars(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
     own parse: the literals and plain classes every match goes through. A text missing one set cannot match,
     and a rule can skip it without a scan. Conservative: what cannot be listed (\\d, ranges, negated classes,
     case-insensitive literals, lookarounds) requires nothing, so () means "may match any text"."""
-    parsed = _case_sensitive_parse(pattern, flags)
-    if parsed is None:
-        return ()
-    from re import _constants as c
-
-    def of_sequence(items) -> list[frozenset]:
-        out: list[frozenset] = []
-        for op, av in items:
-            if op is c.LITERAL:
-                out.append(frozenset(chr(av)))
-            elif op is c.IN:
-                if all(item_op is c.LITERAL for item_op, _ in av):
-                    out.append(frozenset(chr(item) for _, item in av))
-            elif op is c.SUBPATTERN:
-                if not av[1] & re.IGNORECASE:
-                    out += of_sequence(av[3].data)
-            elif op is c.ATOMIC_GROUP:
-                out += of_sequence(av.data)
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-                if av[0] >= 1:
-                    out += of_sequence(av[2].data)
-            elif op is c.BRANCH:  # one set per alternative: their union is required
-                union: set = set()
-                for alternative in av[1]:
-                    needs = of_sequence(alternative.data)
-                    if not needs:
-                        break  # an alternative that needs nothing: the branch needs nothing
-                    union |= min(needs, key=len)
-                else:
-                    out.append(frozenset(union))
-        return out
-
-    return tuple(dict.fromkeys(of_sequence(parsed.data)))
+    return _required(pattern, flags, literal_runs=False)
 
 
 def required_words(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
     """`required_chars` with runs of literals kept whole: sets of strings a text must hold one of (each set) for
     `pattern` to match anywhere in it (下一步|今后 needs 下一步 or 今后, where its characters are in most texts).
     Conservative as required_chars: () means "may match any text". `may_match` reads either."""
+    return _required(pattern, flags, literal_runs=True)
+
+
+def _required(pattern: str, flags: int, literal_runs: bool) -> tuple[frozenset, ...]:
     parsed = _case_sensitive_parse(pattern, flags)
     if parsed is None:
         return ()
@@ -207,7 +179,10 @@ def required_words(pattern: str, flags: int = 0) -> tuple[frozenset, ...]:
         run = ""  # consecutive literals of this sequence: every match holds them as one string
         for op, av in items:
             if op is c.LITERAL:
-                run += chr(av)
+                if literal_runs:
+                    run += chr(av)
+                else:
+                    out.append(frozenset(chr(av)))
                 continue
             if run:
                 out.append(frozenset((run,)))
