@@ -70,7 +70,7 @@ def test_the_dagster_code_has_no_import_cycle():
     assert run.stdout.strip() == "[]"
 
 
-def test_every_run_that_writes_the_warehouse_goes_through_one_limit(tmp_path):
+def test_every_run_that_writes_the_warehouse_goes_through_one_limit(tmp_path, monkeypatch):
     """Every stage that writes the DuckDB file is in the duckdb_write pool, and the instance settings that
     `make setup` installs cap the runs holding such a step to one at a time."""
     import shutil
@@ -85,6 +85,7 @@ def test_every_run_that_writes_the_warehouse_goes_through_one_limit(tmp_path):
     writers = {"raw_documents", "figures", "figures_clean", "fact_figure", "dim_document", "load_runs"}
     assert all(pools[a] == {WRITE_POOL} for a in writers), {a: pools[a] for a in writers}
     shutil.copy(ROOT / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
-    with DagsterInstance.from_config(str(tmp_path)) as instance:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the settings' event log lives under it
+    with DagsterInstance.get() as instance:
         pool = instance.get_concurrency_config().pool_config
     assert (pool.pool_granularity.value, pool.default_pool_limit) == ("run", 1)
