@@ -149,3 +149,35 @@ def test_a_load_refreshes_the_subject_tables_of_its_documents_as_a_whole_refresh
     assert materialize_load(raw, db).success
     redefined = _subject_tables_against_their_definitions(db)
     assert redefined["fact_gdp"] == (0, True) and all(same for _, same in redefined.values())
+
+
+def test_a_document_changed_back_gets_its_earlier_figure_rows_back(tmp_path):
+    """Content seen before is written over its retired rows (warehouse/io.py, UPDATE_SEEN_FIGURES_SQL): after
+    edit → revert, every figure of the document is active once, with the first load's ids (an id is of the
+    document's content), and the edit's figures are retired."""
+    from tests.conftest import materialize_load
+
+    raw = copy_raw(tmp_path / "raw")
+    db = tmp_path / "w.duckdb"
+    assert materialize_load(raw, db).success
+    document = sorted(raw.glob("*.txt"))[0]
+    original = document.read_text(encoding="utf-8")
+
+    def figures() -> tuple[set, set]:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            rows = con.execute("SELECT figure_id, retired_at IS NULL FROM fact_figure WHERE file = ?",
+                               [document.name]).fetchall()
+        finally:
+            con.close()
+        assert len(rows) == len({f for f, _ in rows}), "a figure id twice"
+        return {f for f, active in rows if active}, {f for f, active in rows if not active}
+
+    first, _ = figures()
+    document.write_text(original + "\n2021年，全市新增省级地方标准8项。\n", encoding="utf-8")
+    assert materialize_load(raw, db).success
+    edited, retired = figures()
+    assert edited and not edited & first and retired == first
+    document.write_text(original, encoding="utf-8")
+    assert materialize_load(raw, db).success
+    assert figures() == (first, edited)

@@ -185,16 +185,24 @@ WHEN MATCHED THEN UPDATE SET file = s.file, url = s.url, title = s.title, publis
     retired_at = NULL, load_run_id = s.load_run_id
 WHEN NOT MATCHED THEN INSERT BY NAME"""
 
-# Content seen before (a reverted or renamed file) is merged onto its retired rows; rows of its earlier
-# extraction that this one no longer finds are deleted first.
+# Content seen before (a reverted or renamed file) is written over its retired rows; rows of its earlier
+# extraction that this one no longer finds are deleted first. An UPDATE of the rows seen before, then an
+# INSERT of the others, rather than one MERGE: DuckDB writes a bulk INSERT's row groups straight into the
+# file, where a MERGE's new rows go to the write-ahead log and are written again at the checkpoint (~0.9 s
+# of a 10,000-document load).
 # (the key is not among the columns updated: DuckDB checks a unique key updated in a transaction eagerly)
-MERGE_FIGURES_SQL = f"""
-MERGE INTO fact_figure t
-USING (SELECT *, $now AS loaded_at, CAST(NULL AS TIMESTAMP) AS retired_at FROM staging.stg_figure_clean
-       WHERE doc_id IN ({_LOADED})) s
-ON t.figure_id = s.figure_id
-WHEN MATCHED THEN UPDATE SET {", ".join(f"{c} = s.{c}" for c in [*CLEAN_COLUMNS, "loaded_at", "retired_at"] if c != "figure_id")}
-WHEN NOT MATCHED THEN INSERT BY NAME"""
+_STAGED_FIGURES = f"""
+SELECT *, $now AS loaded_at, CAST(NULL AS TIMESTAMP) AS retired_at FROM staging.stg_figure_clean
+WHERE doc_id IN ({_LOADED})"""
+UPDATE_SEEN_FIGURES_SQL = f"""
+UPDATE fact_figure t
+SET {", ".join(f"{c} = s.{c}" for c in [*CLEAN_COLUMNS, "loaded_at", "retired_at"] if c != "figure_id")}
+FROM ({_STAGED_FIGURES}) s
+WHERE t.figure_id = s.figure_id"""
+INSERT_NEW_FIGURES_SQL = f"""
+INSERT INTO fact_figure BY NAME
+SELECT * FROM ({_STAGED_FIGURES}) s
+WHERE NOT EXISTS (SELECT 1 FROM fact_figure t WHERE t.figure_id = s.figure_id)"""
 
 REJECTS_SQL = """
 SELECT file, doc_id, size_bytes, reason FROM staging.stg_rejected
@@ -231,7 +239,8 @@ def merge_staged_load(con: duckdb.DuckDBPyConnection, *, run_id: str, extractor_
         con.execute(f"""DELETE FROM fact_figure WHERE doc_id IN ({_LOADED})
                         AND figure_id NOT IN (SELECT figure_id FROM staging.stg_figure_clean)""")
         con.execute(MERGE_DOCUMENTS_SQL, params)
-        stats.figures_inserted = con.execute(MERGE_FIGURES_SQL, {"now": now}).fetchall()[0][0]
+        stats.figures_inserted = sum(con.execute(sql, {"now": now}).fetchall()[0][0]
+                                     for sql in (UPDATE_SEEN_FIGURES_SQL, INSERT_NEW_FIGURES_SQL))
         # re-extracted documents: this run's quarantine decides afresh
         con.execute(f"UPDATE quarantined_figures SET resolved_at = $now WHERE resolved_at IS NULL AND doc_id IN ({_LOADED})",
                     {"now": now})
