@@ -156,7 +156,7 @@ def _source_line(p: PointSource) -> str:
 
 
 def _spec(region_zh: str, series_key: str, points: list[dict], aims: list[dict],
-          sourced: list[dict] = ()) -> ChartSpec | None:
+          sourced: list[dict]) -> ChartSpec | None:
     """The chart of one region × series from its own rows (dicts), or None when it has no actual value."""
     if not points:
         return None
@@ -234,8 +234,8 @@ def chart_specs(series: pl.DataFrame, targets: pl.DataFrame, sources: pl.DataFra
     """Every series' spec, by region; each region's catalogued series first, then by category and name.
 
     Each frame is read into rows once and grouped by region × series: a small frame per chart, sorted and
-    read row by row, made thousands of Polars calls. Only the targets of a drawn series are read: most
-    targets have no yearly series.
+    read row by row, made thousands of Polars calls. Only the targets of a series with values are read:
+    most targets have no yearly series.
     """
     points_of = _rows_by_chart(series)
     aims_of = _rows_by_chart(targets.join(series.select("region_zh", "series_key").unique(),
