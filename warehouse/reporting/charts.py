@@ -110,14 +110,14 @@ def _target_wording(qualifier: str, value: float, high: float | None, unit: str 
     return f"{prefix} {text}".strip()
 
 
-def target_marks(aims: pl.DataFrame, scale: Scale) -> list[TargetMark]:
-    """The target_progress rows of one chart as marks, one per distinct target.
+def target_marks(aims: list[dict], scale: Scale) -> list[TargetMark]:
+    """The target_progress rows (dicts) of one chart as marks, one per distinct target.
 
     Many documents repeat the same target (same year, value, wording and attainment); drawing each copy
     stacks identical lines and stars, so they become one mark that counts the documents stating it.
     """
     stated: dict[tuple, list[dict]] = {}
-    for row in aims.iter_rows(named=True):
+    for row in aims:
         key = (row["target_year"], row["target_value"], target_text(row), row["attained"])
         stated.setdefault(key, []).append(row)
     return [
@@ -134,10 +134,10 @@ def target_marks(aims: pl.DataFrame, scale: Scale) -> list[TargetMark]:
     ]
 
 
-def _point_sources(rows: pl.DataFrame, chosen: dict[int, float]) -> list[PointSource]:
-    """The figures of one series as PointSources: by year, those stating the chosen value first."""
+def _point_sources(rows: list[dict], chosen: dict[int, float]) -> list[PointSource]:
+    """The figures (dicts) of one series as PointSources: by year, those stating the chosen value first."""
     out = []
-    for r in rows.iter_rows(named=True):
+    for r in rows:
         year = int(r["year"])
         out.append(PointSource(year, format_stated(r["stated_value"], r["stated_value_max"], r["unit_zh"], r["qualifier"]),
                                r["value"] == chosen.get(year), r["quote"] or "", r["file"], r["published"], r["url"],
@@ -155,28 +155,27 @@ def _source_line(p: PointSource) -> str:
     return f"「{_wrap(p.quote)}」<br>{escape(_where(p.file, p.published, p.url))}"
 
 
-def _spec(region_zh: str, series_key: str, points: pl.DataFrame, aims: pl.DataFrame,
-          sourced: pl.DataFrame | None = None) -> ChartSpec | None:
-    """The chart of one region × series from its own rows, or None when it has no actual value."""
-    points = points.sort("year")
-    if points.is_empty():
+def _spec(region_zh: str, series_key: str, points: list[dict], aims: list[dict],
+          sourced: list[dict]) -> ChartSpec | None:
+    """The chart of one region × series from its own rows (dicts), or None when it has no actual value."""
+    if not points:
         return None
-    first = points.row(0, named=True)
+    points = sorted(points, key=lambda r: r["year"])
+    first = points[0]
     unit = first["unit"]
-    chosen = {int(r["year"]): r["value"] for r in points.iter_rows(named=True)}
-    sources = _point_sources(sourced, chosen) if sourced is not None and not sourced.is_empty() else []
-    values = [*points["max_value"].to_list(), *points["min_value"].to_list(), *aims["target_value"].to_list()]
-    scale = document_unit_scale(unit, values, [(s_, c, u) for s_, c, u in zip(
-        sourced["stated_value"], sourced["value"], sourced["unit_zh"])] if sources else [])
+    chosen = {int(r["year"]): r["value"] for r in points}
+    sources = _point_sources(sourced, chosen)
+    values = [*(r["max_value"] for r in points), *(r["min_value"] for r in points), *(r["target_value"] for r in aims)]
+    scale = document_unit_scale(unit, values, [(r["stated_value"], r["value"], r["unit_zh"]) for r in sourced])
     spec = ChartSpec(region_zh, series_key, first["name_zh"] or series_key, scale, targets=target_marks(aims, scale),
                      sources=sources, catalogued=bool(first.get("catalogued", True)))
-    if sources and "point_figures" in sourced.columns:
+    if sources and "point_figures" in sourced[0]:
         listed: dict[int, int] = {}
         for p in sources:
             listed[p.year] = listed.get(p.year, 0) + 1
-        totals = dict(zip(sourced["year"].to_list(), sourced["point_figures"].to_list()))
+        totals = {r["year"]: r["point_figures"] for r in sourced}
         spec.unlisted = {int(y): int(n) - listed[int(y)] for y, n in totals.items() if int(n) > listed[int(y)]}
-    by_year = {int(r["year"]): r for r in points.iter_rows(named=True)}
+    by_year = {int(r["year"]): r for r in points}
     sources_of: dict[int, list[PointSource]] = {}
     for p in sources:
         sources_of.setdefault(p.year, []).append(p)
@@ -218,26 +217,36 @@ def chart_spec(region_zh: str, series_key: str, series: pl.DataFrame, targets: p
     of_chart = (pl.col("region_zh") == region_zh) & (pl.col(key) == series_key)
     aims_key = "series_key" if "series_key" in targets.columns else "metric_id"
     aims = targets.filter((pl.col("region_zh") == region_zh) & (pl.col(aims_key) == series_key))
-    sourced = sources.filter(of_chart) if sources is not None else None
-    return _spec(region_zh, series_key, series.filter(of_chart), aims, sourced)
+    sourced = sources.filter(of_chart).to_dicts() if sources is not None else []
+    return _spec(region_zh, series_key, series.filter(of_chart).to_dicts(), aims.to_dicts(), sourced)
+
+
+def _rows_by_chart(frame: pl.DataFrame) -> dict[tuple[str, str], list[dict]]:
+    """The frame's rows as dicts, by region × series, in the frame's order."""
+    rows_of: dict[tuple[str, str], list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        rows_of.setdefault((row["region_zh"], row["series_key"]), []).append(row)
+    return rows_of
 
 
 def chart_specs(series: pl.DataFrame, targets: pl.DataFrame, sources: pl.DataFrame | None = None
                 ) -> dict[str, list[ChartSpec]]:
     """Every series' spec, by region; each region's catalogued series first, then by category and name.
 
-    The frames are partitioned once by region × series: filtering them per chart rescans every row
-    for each of the charts.
+    Each frame is read into rows once and grouped by region × series: a small frame per chart, sorted and
+    read row by row, made thousands of Polars calls. Only the targets of a series with values are read:
+    most targets have no yearly series.
     """
-    points_of = series.partition_by("region_zh", "series_key", as_dict=True)
-    aims_of = targets.partition_by("region_zh", "series_key", as_dict=True)
-    sourced_of = sources.partition_by("region_zh", "series_key", as_dict=True) if sources is not None else {}
-    order = {k: (not rows["catalogued"][0], rows["category"][0] or "", rows["name_zh"][0] or "", k[1])
+    points_of = _rows_by_chart(series)
+    aims_of = _rows_by_chart(targets.join(series.select("region_zh", "series_key").unique(),
+                                          on=["region_zh", "series_key"], how="semi", maintain_order="left"))
+    sourced_of = _rows_by_chart(sources) if sources is not None else {}
+    order = {k: (not rows[0]["catalogued"], rows[0]["category"] or "", rows[0]["name_zh"] or "", k[1])
              for k, rows in points_of.items()}
     by_region: dict[str, list[ChartSpec]] = {}
     for region_zh, series_key in sorted((k for k in points_of if None not in k), key=lambda k: (k[0], order[k])):
         spec = _spec(region_zh, series_key, points_of[(region_zh, series_key)],
-                     aims_of.get((region_zh, series_key), targets.clear()), sourced_of.get((region_zh, series_key)))
+                     aims_of.get((region_zh, series_key), []), sourced_of.get((region_zh, series_key), []))
         if spec is not None:
             by_region.setdefault(region_zh, []).append(spec)
     return by_region

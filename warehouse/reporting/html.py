@@ -105,29 +105,30 @@ def _in_target_unit(r: dict, value: float | None) -> str:
 # and the table shows each target once, with its first sources and the count of the others.
 TARGET_KEY = ("series_key", "metric_id", "period", "target_year", "target_value", "target_value_max",
               "target_qualifier", "unit", "attained")
+SOURCE_COLUMNS = ("quote", "file", "title", "published", "url")     # what a target's listed source shows
 
 
 def _target_rows(targets: pl.DataFrame) -> list[SimpleNamespace]:
     """One row per distinct target of `targets` (in their order), its first SOURCES_PER_POINT sources
     (quote, file, title, date, URL) listed and the rest counted in `unlisted`."""
-    rows: list[SimpleNamespace] = []
-    by_key: dict[tuple, SimpleNamespace] = {}
-    for r in targets.iter_rows(named=True):
-        key = tuple(r[c] for c in TARGET_KEY)
-        row = by_key.get(key)
-        if row is None:
-            actual = (f"{_in_target_unit(r, r['latest_actual_value'])}（{r['latest_actual_year']}）"
-                      if r["latest_actual_value"] is not None else "")
-            row = by_key[key] = SimpleNamespace(
-                **r, target=target_text(r), actual=actual, badge=BADGE_CLASS.get(r["attained"], "unknown"),
-                attained_label=ATTAINED_STYLE.get(r["attained"], ("", r["attained"]))[1], sources=[], unlisted=0)
-            rows.append(row)
-        if len(row.sources) < SOURCES_PER_POINT:
-            row.sources.append(SimpleNamespace(quote=r["quote"], file=r["file"], title=r["title"],
-                                               published=r["published"], url=r["url"]))
-        else:
-            row.unlisted += 1
-    return rows
+    # the rows stating each target, from the key columns alone: most rows restate a target, and only each
+    # target's first row and its listed sources are read whole (reading every row was most of the cost)
+    rows_of: dict[tuple, list[int]] = {}
+    for i, key in enumerate(targets.select(TARGET_KEY).iter_rows()):
+        rows_of.setdefault(key, []).append(i)
+    listed = targets.select(SOURCE_COLUMNS)[[i for rows in rows_of.values() for i in rows[:SOURCES_PER_POINT]]]
+    sources = iter(listed.iter_rows(named=True))    # target after target, each one's listed sources
+    firsts = targets[[rows[0] for rows in rows_of.values()]].iter_rows(named=True)
+    table = []
+    for r, rows in zip(firsts, rows_of.values()):
+        actual = (f"{_in_target_unit(r, r['latest_actual_value'])}（{r['latest_actual_year']}）"
+                  if r["latest_actual_value"] is not None else "")
+        table.append(SimpleNamespace(
+            **r, target=target_text(r), actual=actual, badge=BADGE_CLASS.get(r["attained"], "unknown"),
+            attained_label=ATTAINED_STYLE.get(r["attained"], ("", r["attained"]))[1],
+            sources=[SimpleNamespace(**next(sources)) for _ in rows[:SOURCES_PER_POINT]],
+            unlisted=max(len(rows) - SOURCES_PER_POINT, 0)))
+    return table
 
 
 def _compact(spec: ChartSpec) -> SimpleNamespace:
