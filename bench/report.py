@@ -148,8 +148,11 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
                   query_runs: int, extraction_runs: list[ExtractionResult] | None = None,
                   incremental_runs: list[LoadResult] | None = None,
                   sql_latency: CliLatencyResult | None = None,
-                  one_line: OneLineResult | None = None, embedded=None) -> tuple[Path, Path]:
-    """`extraction` and `incremental` are the median runs of `extraction_runs` and `incremental_runs`."""
+                  one_line: OneLineResult | None = None, embedded=None,
+                  load_runs: list[list[LoadResult]] | None = None) -> tuple[Path, Path]:
+    """`extraction` and `incremental` are the median runs of `extraction_runs` and `incremental_runs`; each of
+    `loads` is the median run of its size's `load_runs`, with the highest peak RSS of them."""
+    load_runs = load_runs or [[r] for r in loads]
     extraction_runs = extraction_runs or [extraction]
     incremental_runs = incremental_runs or ([incremental] if incremental else [])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -169,7 +172,9 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
             "fresh_load": _load_json(embedded.fresh), "reload": _load_json(embedded.reload),
             "fresh_runs_wall_seconds": [round(r.wall_seconds, 2) for r in embedded.fresh_runs],
             "reload_runs_wall_seconds": [round(r.wall_seconds, 2) for r in embedded.reload_runs]},
-        "full_loads": [_load_json(r) for r in loads],
+        "full_loads": [dict(_load_json(r), runs_wall_seconds=[round(x.wall_seconds, 2) for x in runs],
+                            runs_peak_rss_mb=[round(x.peak_rss_bytes / 2**20, 1) for x in runs])
+                       for r, runs in zip(loads, load_runs)],
         "incremental_load": None if incremental is None else dict(
             _load_json(incremental), into=incremental_base,
             runs_wall_seconds=[round(r.wall_seconds, 2) for r in incremental_runs]),
@@ -290,6 +295,12 @@ def _markdown(d: dict, sample_document: str) -> str:
             f"{r['cpu_seconds']:.1f} | {r['ms_per_document']:.1f} | {r['peak_rss_mb']:.0f} | "
             f"{steps.get('raw_documents', 0):.1f} | {steps.get('figures', 0):.1f} | {steps.get('figures_clean', 0):.1f} | "
             f"{steps.get('warehouse_tables', 0):.1f} | {steps.get('analyst_report', 0):.1f} | {r['returncode']} |")
+    repeated = [r for r in d["full_loads"] if len(r.get("runs_wall_seconds", [])) > 1]
+    if repeated:
+        lines += ["", f"Each full-load row is the median of {len(repeated[0]['runs_wall_seconds'])} runs by wall time, "
+                  "each into a fresh warehouse, with the highest peak RSS of them: " + "; ".join(
+                      f"{r['documents']:,}: " + ", ".join(f"{w:.1f} s" for w in r["runs_wall_seconds"]) + " ("
+                      + ", ".join(f"{m:.0f}" for m in r["runs_peak_rss_mb"]) + " MiB)" for r in repeated) + "."]
     if d["incremental_load"]:
         walls = d["incremental_load"]["runs_wall_seconds"]
         lines += ["", f"The incremental row is the median of {len(walls)} runs, each adding the same documents to a "

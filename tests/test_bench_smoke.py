@@ -55,6 +55,7 @@ def test_bench_command_writes_results_with_budgets(tmp_path):
     assert len(walls) == 1 and data["incremental_load"]["wall_seconds"] == walls[0]
     assert len(data["extraction"]["runs_chars_per_cpu_second"]) == 1
     assert data["full_loads"][0]["peak_rss_mb"] > 50  # a real child process was measured
+    assert data["full_loads"][0]["runs_wall_seconds"] == [data["full_loads"][0]["wall_seconds"]]
     assert {"extraction_chars_per_second", "metric_series_lookup_median_ms"} <= set(data["budgets"])
     for entry in data["budgets"].values():
         assert set(entry) >= {"value", "budget", "unit", "ok"} and isinstance(entry["ok"], bool)
@@ -84,3 +85,12 @@ def test_repeats_must_be_odd(repeats):
 def test_dagster_step_durations_are_read_in_seconds(line, seconds):
     (name, duration), = _STEP_DONE.findall(line)
     assert name == "figures" and duration_seconds(duration) == pytest.approx(seconds)
+
+
+def test_a_full_load_row_is_its_median_run_with_the_highest_peak_of_all_runs():
+    from bench.measure import LoadResult
+
+    runs = [LoadResult(10, wall, 1.0, peak, 0) for wall, peak in ((5.0, 300), (3.0, 900), (4.0, 200))]
+    row = bench_run.FullLoads(runs).median
+    assert (row.wall_seconds, row.peak_rss_bytes) == (4.0, 900)
+    assert [r.peak_rss_bytes for r in runs] == [300, 900, 200]  # the runs themselves are left as measured
