@@ -150,6 +150,27 @@ _DURATION_PART = re.compile(r"([\d.]+)(h|ms|m|s)")
 _SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
+# `qcity load`'s summary: "  run 1f0c…: succeeded"
+_RUN_ID = re.compile(r"^  run ([0-9a-f-]{36}): ", re.M)
+
+
+def recorded_step_seconds(dagster_home: Path, run_id: str) -> dict[str, float]:
+    """Each step's duration as the run's event log records it. The console's copy is not enough: Dagster
+    mirrors a step's output through `tail -F` and stops it when the run ends, so the last step's lines can be
+    cut off (dagster issue 23336)."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    shards = dagster_home / "history" / "runs"
+    if not (shards / f"{run_id}.db").exists():
+        return {}
+    storage = SqliteEventLogStorage(str(shards))
+    try:
+        return {s.step_key: s.end_time - s.start_time for s in storage.get_step_stats_for_run(run_id)
+                if s.start_time is not None and s.end_time is not None}
+    finally:
+        storage.dispose()
+
+
 def duration_seconds(text: str) -> float:
     """Dagster's step duration ('4m4s', '3.71s', '321ms', '1h2m') in seconds."""
     return sum(float(v) * _SECONDS[u] for v, u in _DURATION_PART.findall(text))
@@ -207,9 +228,10 @@ def run_load_subprocess(raw_dir: Path, db_path: Path, documents: int, dagster_ho
     poller.join()
     log.close()
     output = log_path.read_text(encoding="utf-8", errors="replace")
-    steps = {}
+    run = _RUN_ID.search(output)
+    steps = recorded_step_seconds(dagster_home, run.group(1)) if run else {}
     for name, duration in _STEP_DONE.findall(output):
-        steps[name] = duration_seconds(duration)
+        steps.setdefault(name, duration_seconds(duration))
     summary = "\n".join(line for line in output.splitlines() if line.startswith(("qcity load", "  ")))
     return LoadResult(documents, wall, _children_cpu() - usage_before, peak[0], proc.returncode, steps, summary)
 

@@ -56,6 +56,9 @@ def test_bench_command_writes_results_with_budgets(tmp_path):
     assert len(data["extraction"]["runs_chars_per_cpu_second"]) == 1
     assert data["full_loads"][0]["peak_rss_mb"] > 50  # a real child process was measured
     assert data["full_loads"][0]["runs_wall_seconds"] == [data["full_loads"][0]["wall_seconds"]]
+    # every step's duration, the last one's too (from the run's event log, whatever the console kept)
+    assert set(data["full_loads"][0]["step_seconds"]) == {"raw_documents", "figures", "figures_clean",
+                                                           "warehouse_tables", "analyst_report"}
     assert {"extraction_chars_per_second", "metric_series_lookup_median_ms"} <= set(data["budgets"])
     for entry in data["budgets"].values():
         assert set(entry) >= {"value", "budget", "unit", "ok"} and isinstance(entry["ok"], bool)
