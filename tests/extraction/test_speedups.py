@@ -375,6 +375,17 @@ def test_the_no_rank_prefilter_holds_wherever_no_rank_matches():
     for text in _prefilter_texts(5, 3000):
         if mentions._NO_RANK.search(text):
             assert mentions._no_rank_possible(text), text
+    for text in ("NO.1", "No. 3", "nO.2", "全国NO.1", "ANO.1", "no.", "N0.1", "NO,1", "N\u0130O.1"):
+        assert not mentions._NO_RANK.search(text) or mentions._no_rank_possible(text), text
+
+
+def test_only_n_o_and_the_dot_lower_to_n_o_or_a_dot():
+    """What lets _no_rank_possible look for no. in norm.lower(): no other code point folds or lowers to one of them."""
+    import sys
+
+    n, o = re.compile("(?i)n"), re.compile("(?i)o")
+    chars = map(chr, range(sys.maxunicode + 1))
+    assert [c for c in chars if c not in "nNoO." and (n.fullmatch(c) or o.fullmatch(c) or set(c.lower()) & set("no."))] == []
 
 
 @pytest.mark.parametrize("pattern, first", [
