@@ -11,7 +11,8 @@ _PLAN_TITLE = re.compile(_CFG["plan_title"])
 _PLAN_BODY = re.compile(_CFG["plan_body"])
 _PLAN_GOALS = re.compile(_CFG["plan_goal_cues"])
 _SENTENCE = re.compile(alternation(_CFG["sentence_cues"]))
-# guarded: a branch of patterns opens it, and re would try every branch at every position of the text
+# its patterns open with a literal, so re jumps from one first character to the next; compile_guarded guards
+# it should a pattern of the lexicon open otherwise (re would try every branch at every position)
 _SECTION = compile_guarded("|".join([alternation(_CFG["section_cues"])] + _CFG["section_patterns"]))
 _ACTUAL = re.compile(alternation(_CFG["actual_cues"]))
 _OUTLOOK = re.compile(_CFG["outlook_cues"])
