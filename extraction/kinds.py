@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from functools import cached_property
 
 from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_words
 
@@ -59,10 +60,15 @@ class GoalCues:
     stays linear in the document's length however long one sentence is."""
 
     def __init__(self, norm: str):
+        self.norm = norm
         self.actual = _Spans(_ACTUAL, norm)
         self.sentence = _Spans(_SENTENCE, norm)
         self.section = _Spans(_SECTION, norm)
-        self.reported = _Spans(_REPORTED, norm)
+
+    @cached_property
+    def reported(self) -> _Spans:
+        # asked of a goals notice only (engine._target_basis): most documents never scan for these cues
+        return _Spans(_REPORTED, self.norm)
 
     def target_basis(self, pos: int, sentence_start: int, para_start: int) -> str | None:
         """`sentence` when a goal cue of the figure's sentence makes it a target, `section` when a goals
