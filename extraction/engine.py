@@ -19,7 +19,7 @@ from extraction.metric_phrase import clean_metric_phrase
 from extraction.models import Document, Figure
 from extraction.normalize import NormText, normalize
 from extraction.periods import PeriodContext, find_cues
-from extraction.tables import scan_tables, table_line_mask
+from extraction.tables import scan_tables, table_lines
 from extraction.units import canonical
 
 try:  # the gazetteer is optional: without it figures have no region
@@ -140,10 +140,11 @@ def _extract(document: Document) -> list[Figure]:
     norm = nt.norm
     mask = exclusions.blocked_mask(norm)
     scan_mask = bytearray(mask)
-    for s, e in table_line_mask(norm):  # table cells are read by the table rules only
+    lines = table_lines(norm)
+    for s, e in lines:  # table cells are read by the table rules only
         scan_mask[s:e] = b"\x01" * (e - s)
     mentions = scan(norm, scan_mask)  # in order of num_start
-    table_mentions = scan_tables(norm, mask)
+    table_mentions = scan_tables(norm, mask, lines) if lines else []
     if table_mentions:
         mentions = sorted(mentions + table_mentions, key=attrgetter("num_start"))
     cues = find_cues(norm, mask)

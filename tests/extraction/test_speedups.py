@@ -105,6 +105,7 @@ def test_table_lines_are_the_lines_with_two_pipes():
     for _ in range(5000):
         text = "".join(rng.choice("ab|\n\r |") for _ in range(rng.randint(0, 30)))
         assert [m.span() for m in tables._LINE.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+        assert tables.table_lines(text) == [m.span() for m in tables._LINE.finditer(text)], text
 
 
 def test_units_are_shared_but_equal():
