@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from extraction import categories, context, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
+from extraction import categories, context, engine, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
 from extraction.lexicon_loader import PrunedAlternation, compile_guarded, line_start_matches, may_match, required_chars, required_words
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
@@ -106,6 +106,17 @@ def test_table_lines_are_the_lines_with_two_pipes():
         text = "".join(rng.choice("ab|\n\r |") for _ in range(rng.randint(0, 30)))
         assert [m.span() for m in tables._LINE.finditer(text)] == [m.span() for m in plain.finditer(text)], text
         assert tables.table_lines(text) == [m.span() for m in tables._LINE.finditer(text)], text
+
+
+@pytest.mark.parametrize("breaks, plain", [
+    (engine._SENTENCE_BREAKS, r"[。!?\n]"), (engine._PARAGRAPH_BREAKS, r"\n|\?\?"),
+])
+def test_sentence_and_paragraph_starts_are_the_ends_of_the_break_pattern(breaks, plain):
+    plain = re.compile(plain)
+    rng = random.Random(5)
+    for _ in range(5000):
+        text = "".join(rng.choice("ab。!??\n") for _ in range(rng.randint(0, 30)))
+        assert engine._starts(text, breaks) == [0] + [m.end() for m in plain.finditer(text)], text
 
 
 def test_units_are_shared_but_equal():
