@@ -19,7 +19,7 @@ from extraction.metric_phrase import clean_metric_phrase
 from extraction.models import Document, Figure
 from extraction.normalize import NormText, normalize
 from extraction.periods import PeriodContext, find_cues
-from extraction.tables import scan_tables, table_line_mask
+from extraction.tables import scan_tables, table_lines
 from extraction.units import canonical
 
 try:  # the gazetteer is optional: without it figures have no region
@@ -30,8 +30,8 @@ except Exception:  # pragma: no cover
     def division_code(region):
         return None
 
-_SENTENCE_BREAK = re.compile(r"[。!?\n]")
-_PARAGRAPH_BREAK = re.compile(r"\n|\?\?")  # ?? is where mojibake ate a paragraph indent
+_SENTENCE_BREAKS = ("。", "!", "?", "\n")
+_PARAGRAPH_BREAKS = ("\n", "??")  # ?? is where mojibake ate a paragraph indent
 _WIDER = re.compile(r"(全市|全省)(?:平均)?为\s*$")
 _WIDER_WORDS = ("全市", "全省")  # what _WIDER needs to find in a text
 _CLAUSE_BREAK = re.compile(r"[。;;!?\n、]")
@@ -76,8 +76,18 @@ def _region_name(context: DocumentContext, norm_lead: str) -> tuple[str, str, st
     return region.name, context.region.basis, division_code(region) or ""
 
 
-def _starts(norm: str, rx: re.Pattern) -> list[int]:
-    return [0] + [m.end() for m in rx.finditer(norm)]
+def _starts(norm: str, breaks: tuple[str, ...]) -> list[int]:
+    """0 and the end of each break in the text, in order: the ends of re.finditer of the breaks' alternation (no
+    break holds another's character, so none overlaps another), found by str.find (a match object is dearer)."""
+    starts = [0]
+    find = norm.find
+    for brk in breaks:
+        i = find(brk)
+        while i >= 0:
+            starts.append(i + len(brk))
+            i = find(brk, i + len(brk))
+    starts.sort()
+    return starts
 
 
 def _start_before(starts: list[int], pos: int) -> int:
@@ -140,10 +150,11 @@ def _extract(document: Document) -> list[Figure]:
     norm = nt.norm
     mask = exclusions.blocked_mask(norm)
     scan_mask = bytearray(mask)
-    for s, e in table_line_mask(norm):  # table cells are read by the table rules only
+    lines = table_lines(norm)
+    for s, e in lines:  # table cells are read by the table rules only
         scan_mask[s:e] = b"\x01" * (e - s)
     mentions = scan(norm, scan_mask)  # in order of num_start
-    table_mentions = scan_tables(norm, mask)
+    table_mentions = scan_tables(norm, mask, lines) if lines else []
     if table_mentions:
         mentions = sorted(mentions + table_mentions, key=attrgetter("num_start"))
     cues = find_cues(norm, mask)
@@ -154,8 +165,8 @@ def _extract(document: Document) -> list[Figure]:
         periods=PeriodContext.build(norm, context, cues, mentions[0].start if mentions else None),
         goals=kinds.GoalCues(norm),
         outlook=kinds.outlook_start(norm),
-        sentence_starts=_starts(norm, _SENTENCE_BREAK),
-        paragraph_starts=_starts(norm, _PARAGRAPH_BREAK),
+        sentence_starts=_starts(norm, _SENTENCE_BREAKS),
+        paragraph_starts=_starts(norm, _PARAGRAPH_BREAKS),
     )
     budget = _Budget(_UNIQUE_SCAN_BUDGET)
     figures: list[Figure] = []

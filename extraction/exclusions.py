@@ -16,7 +16,6 @@ _FURNITURE = re.compile(rf"^[\s?]*(?:{alternation(_CFG['furniture_lines'])})")
 _TEASER = re.compile(_CFG["teaser_line_end"])
 _THRESHOLD_LEAD = re.compile(rf"(?:{alternation(_CFG['threshold_lead'])})$")
 _THRESHOLD_WORDS = tuple(_CFG["threshold_lead"])
-_LINE = re.compile(r"[^\n]*")
 # Matched per line: a multi-line `^[\s?]*` over the whole text rescans every following blank line from each
 # line start (quadratic in "\n" * 100000).
 _TAIL = re.compile(rf"[\s?]*(?:{alternation(_CFG['furniture_tail'])})")
@@ -33,13 +32,15 @@ def blocked_mask(norm: str) -> bytearray:
     spans = _SPAN_RULES.for_text(norm)
     for m in spans.finditer(norm) if spans else ():
         mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
-    for m in _LINE.finditer(norm):
-        line = m.group(0)
+    start = 0  # of each line: split, not a match object per line
+    for line in norm.split("\n"):
+        end = start + len(line)
         if line and _TAIL.match(line):  # from the first furniture-tail line to the end: page furniture
-            mask[m.start():] = b"\x01" * (len(norm) - m.start())
+            mask[start:] = b"\x01" * (len(norm) - start)
             break
         if line and (_FURNITURE.match(line) or _TEASER.search(line)):
-            mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+            mask[start:end] = b"\x01" * (end - start)
+        start = end + 1
     return mask
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from functools import cached_property
 
 from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_words
 
@@ -11,7 +12,8 @@ _PLAN_TITLE = re.compile(_CFG["plan_title"])
 _PLAN_BODY = re.compile(_CFG["plan_body"])
 _PLAN_GOALS = re.compile(_CFG["plan_goal_cues"])
 _SENTENCE = re.compile(alternation(_CFG["sentence_cues"]))
-# guarded: a branch of patterns opens it, and re would try every branch at every position of the text
+# its patterns open with a literal, so re jumps from one first character to the next; compile_guarded guards
+# it should a pattern of the lexicon open otherwise (re would try every branch at every position)
 _SECTION = compile_guarded("|".join([alternation(_CFG["section_cues"])] + _CFG["section_patterns"]))
 _ACTUAL = re.compile(alternation(_CFG["actual_cues"]))
 _OUTLOOK = re.compile(_CFG["outlook_cues"])
@@ -58,10 +60,15 @@ class GoalCues:
     stays linear in the document's length however long one sentence is."""
 
     def __init__(self, norm: str):
+        self.norm = norm
         self.actual = _Spans(_ACTUAL, norm)
         self.sentence = _Spans(_SENTENCE, norm)
         self.section = _Spans(_SECTION, norm)
-        self.reported = _Spans(_REPORTED, norm)
+
+    @cached_property
+    def reported(self) -> _Spans:
+        # asked of a goals notice only (engine._target_basis): most documents never scan for these cues
+        return _Spans(_REPORTED, self.norm)
 
     def target_basis(self, pos: int, sentence_start: int, para_start: int) -> str | None:
         """`sentence` when a goal cue of the figure's sentence makes it a target, `section` when a goals

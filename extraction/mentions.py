@@ -85,8 +85,10 @@ _CN_COUNT_NEEDS = required_chars(_CN_COUNT.pattern)
 
 
 def _no_rank_possible(norm: str) -> bool:
-    """Can _NO_RANK match (case-insensitive, so required_chars lists nothing)? It needs an o or O before a '.'."""
-    return "." in norm and ("o" in norm or "O" in norm)
+    """Can _NO_RANK match (case-insensitive, so required_chars lists nothing)? It needs a no. in any case. The
+    scan, case-insensitive and opening with a lookbehind, is tried at every position (~140 µs a document);
+    lower() maps no other character to n, o or '.' (test_speedups checks every code point)."""
+    return "." in norm and ("o" in norm or "O" in norm) and "no." in norm.lower()
 
 
 _NUM_START = attrgetter("num_start")  # the sort key of a text's mentions (a C call, not a lambda, per mention)

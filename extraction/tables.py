@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from extraction.lexicon_loader import load
+from extraction.lexicon_loader import line_start_matches, load
 from extraction.mentions import Mention
 from extraction.numerals import representable
 from extraction.units import NO_UNIT, unit_from_text
@@ -13,23 +13,25 @@ _INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # 绝 
 # a whole line with at least two pipes; anchored at line starts so that a line without them costs one
 # pass, not one pass per starting character
 _LINE = re.compile(r"^[^\n|]*\|[^\n|]*\|[^\n]*", re.M)
+# its matches from a match at 0 and a scan behind each \n (re tries a multi-line ^ at every position of a text);
+# the plain finditer where line_start_matches cannot tell
+_LINE_MATCHES = line_start_matches(_LINE) or (lambda norm: ((m.start(), m) for m in _LINE.finditer(norm)))
 _CELL = re.compile(r"[^|]+")
 _NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*$")
 _HEADER_UNIT = re.compile(r"[((]([^()()]{1,6})[))]\s*$")
 
 
-def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
-    """One mention per numeric cell; the metric is the row label plus the column label."""
+def scan_tables(norm: str, mask: bytearray, lines: list[tuple[int, int]]) -> list[Mention]:
+    """One mention per numeric cell; the metric is the row label plus the column label. `lines`: the text's
+    table_lines."""
     out: list[Mention] = []
-    if "|" not in norm:
-        return out
     header = None
     last_end = -2
-    for m in _LINE.finditer(norm):
-        if m.start() > last_end + 1:
+    for start, end in lines:
+        if start > last_end + 1:
             header = None  # a new table block
-        last_end = m.end()
-        cells = [(c.start() + m.start(), c.end() + m.start(), c.group(0)) for c in _CELL.finditer(m.group(0)) if c.group(0).strip()]
+        last_end = end
+        cells = [(c.start(), c.end(), c.group(0)) for c in _CELL.finditer(norm, start, end) if c.group(0).strip()]
         if not cells:
             continue
         numeric = [bool(_NUMBER.match(t)) for _, _, t in cells]
@@ -37,7 +39,7 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
             if any(numeric):
                 continue
             # a header that opens with a pipe has no label column: its first cell heads column 1
-            header = [(m.start(), m.start(), "")] + cells if m.group(0).lstrip().startswith("|") else cells
+            header = [(start, start, "")] + cells if norm[start:end].lstrip().startswith("|") else cells
             continue
         label_s, label_e, label = cells[0]
         for i, (s, e, t) in enumerate(cells):
@@ -64,7 +66,8 @@ def scan_tables(norm: str, mask: bytearray) -> list[Mention]:
     return out
 
 
-def table_line_mask(norm: str) -> list[tuple[int, int]]:
+def table_lines(norm: str) -> list[tuple[int, int]]:
+    """The spans of the text's table lines (two pipes or more), in order."""
     if "|" not in norm:
         return []
-    return [(m.start(), m.end()) for m in _LINE.finditer(norm)]
+    return [(start, m.end()) for start, m in _LINE_MATCHES(norm)]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from extraction import categories, context, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
+from extraction import categories, context, engine, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
 from extraction.lexicon_loader import PrunedAlternation, compile_guarded, line_start_matches, may_match, required_chars, required_words
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
@@ -21,8 +21,7 @@ def _random_texts(seed: int, count: int, max_pieces: int = 40) -> list[str]:
 
 
 @pytest.mark.parametrize("guarded", [
-    periods._CUE_RE, periods._YEAR_RANGE, exclusions._SPANS, metrics._TRAIL,
-    normalize._DELETE, mentions._FRACTION, kinds._SECTION,
+    periods._CUE_RE, exclusions._SPANS, metrics._TRAIL, normalize._DELETE, mentions._FRACTION,
 ])
 def test_guarded_patterns_find_what_the_plain_pattern_finds(guarded):
     # compile_guarded writes (?=[first characters])(?:pattern); the class escapes its parentheses
@@ -106,6 +105,18 @@ def test_table_lines_are_the_lines_with_two_pipes():
     for _ in range(5000):
         text = "".join(rng.choice("ab|\n\r |") for _ in range(rng.randint(0, 30)))
         assert [m.span() for m in tables._LINE.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+        assert tables.table_lines(text) == [m.span() for m in tables._LINE.finditer(text)], text
+
+
+@pytest.mark.parametrize("breaks, plain", [
+    (engine._SENTENCE_BREAKS, r"[。!?\n]"), (engine._PARAGRAPH_BREAKS, r"\n|\?\?"),
+])
+def test_sentence_and_paragraph_starts_are_the_ends_of_the_break_pattern(breaks, plain):
+    plain = re.compile(plain)
+    rng = random.Random(5)
+    for _ in range(5000):
+        text = "".join(rng.choice("ab。!??\n") for _ in range(rng.randint(0, 30)))
+        assert engine._starts(text, breaks) == [0] + [m.end() for m in plain.finditer(text)], text
 
 
 def test_units_are_shared_but_equal():
@@ -375,6 +386,17 @@ def test_the_no_rank_prefilter_holds_wherever_no_rank_matches():
     for text in _prefilter_texts(5, 3000):
         if mentions._NO_RANK.search(text):
             assert mentions._no_rank_possible(text), text
+    for text in ("NO.1", "No. 3", "nO.2", "全国NO.1", "ANO.1", "no.", "N0.1", "NO,1", "N\u0130O.1"):
+        assert not mentions._NO_RANK.search(text) or mentions._no_rank_possible(text), text
+
+
+def test_only_n_o_and_the_dot_lower_to_n_o_or_a_dot():
+    """What lets _no_rank_possible look for no. in norm.lower(): no other code point folds or lowers to one of them."""
+    import sys
+
+    n, o = re.compile("(?i)n"), re.compile("(?i)o")
+    chars = map(chr, range(sys.maxunicode + 1))
+    assert [c for c in chars if c not in "nNoO." and (n.fullmatch(c) or o.fullmatch(c) or set(c.lower()) & set("no."))] == []
 
 
 @pytest.mark.parametrize("pattern, first", [
@@ -495,11 +517,16 @@ def test_the_alias_pair_candidates_are_the_pair_starts_that_open_a_prefix():
     (mentions._RATIO, r"(?<![\d.:])\d+(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])"),
     (mentions._CN_COUNT, rf"(?<![第每这那之前一二两三四五六七八九十百千])({numerals.CN_NUMBER})"
                          rf"({mentions.alternation(mentions._NUM['count_measures'])})"),
+    (periods._YEAR_RANGE, r"(?<!\d)((?:19|20)\d{2})\s*(?:至|到|-|—|~)\s*((?:19|20)\d{2})\s*年"),
+    (kinds._SECTION, "|".join([mentions.alternation(kinds._CFG["section_cues"]), r"到\s*(?:19|20)\d{2}\s*年",
+                               r"(?:今年|明年)\s*,\s*(?:[^,。;\d]{0,10})?将"])),
 ])
 def test_scans_with_their_first_character_in_front_equal_the_plain_patterns(fast, plain):
+    assert not fast.pattern.startswith("(?=[")  # re jumps to their first characters: compile_guarded left them alone
     plain = re.compile(plain)
     pieces = _ALPHABET + ["1:2:3", "3.5:2.5", "10:30", " : ", "一二三", "十五", "两个", "第三个", "每十家", "三百五十项",
-                          "一" * 30, "九千九百九十九万", "个", "家", "项", "次", "连冠"]
+                          "一" * 30, "九千九百九十九万", "个", "家", "项", "次", "连冠", "19", "20", "1", "2", "至", "到",
+                          "—", "~", "今年", "明年", "将", "主要目标", "到2020年", "2015至2017年"]
     rng = random.Random(14)
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
