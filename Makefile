@@ -43,7 +43,7 @@ score: setup
 	  $(BIN)/qcity extract $(SHARED)/corpus/$$set --manifest $(SHARED)/corpus/$$set/index.csv --out out/$${set}_pred.csv || exit 1; \
 	  $(BIN)/python $(SHARED)/tools/score_figures.py --gold $(SHARED)/gold/$${set}_gold.csv --pred out/$${set}_pred.csv --docs $(SHARED)/corpus/$$set; done
 
-bench: setup  # synthetic 100/1,000/10,000-document loads and more: writes bench/results.md and .json (~4 min)
+bench: setup  # synthetic 100/1,000/10,000-document loads (3 runs each) and more: writes bench/results.md and .json (~5 min)
 	$(BIN)/python -m bench.run
 
 ui: setup
