@@ -59,15 +59,10 @@ class _Unlistable(Exception):
 def _first_char_class(pattern: str, flags: int) -> str | None:
     """The class of characters a match can start with, from re's own parse of the pattern; None when
     there is none to write (or the parser is not the one this reads)."""
-    try:
-        from re import _constants as c, _parser  # CPython 3.11+
-    except ImportError:  # pragma: no cover
+    parsed = _case_sensitive_parse(pattern, flags)
+    if parsed is None or parsed.state.flags & ~(flags | re.UNICODE):  # inline flags, (?i) or (?m): must open the pattern
         return None
-    if flags & re.IGNORECASE:
-        return None
-    parsed = _parser.parse(pattern, flags)
-    if parsed.state.flags & ~(flags | re.UNICODE):  # inline flags, (?i) or (?m): must open the pattern
-        return None
+    from re import _constants as c  # CPython 3.11+, as _case_sensitive_parse's parser
     categories = {c.CATEGORY_DIGIT: r"\d", c.CATEGORY_SPACE: r"\s", c.CATEGORY_WORD: r"\w"}
 
     def char(code: int) -> str:
