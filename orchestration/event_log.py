@@ -5,7 +5,10 @@ connection, for every read and write: two or three per event (the run's shard, t
 check events), ~20 ms an event, and a load writes ~130 of them. This subclass keeps one engine per shard
 for the few shards in use (the running run's and the index) — the same files, tables and migrations, so a
 $DAGSTER_HOME written by either class reads the same in both. orchestration/dagster.yaml names it; its
-`base_dir` defaults to Dagster's own place for the shards, $DAGSTER_HOME/history/runs.
+`base_dir` defaults to Dagster's own place for the shards, $DAGSTER_HOME/history/runs. It overrides the
+parent's connection helper (`_connect`, a private method of the Dagster pinned in pyproject.toml):
+tests/test_event_log.py reads its runs back through Dagster's own class, so an upgrade that changes the
+helper fails there.
 """
 from __future__ import annotations
 
