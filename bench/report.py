@@ -173,7 +173,7 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
             "fresh_runs_wall_seconds": [round(r.wall_seconds, 2) for r in embedded.fresh_runs],
             "reload_runs_wall_seconds": [round(r.wall_seconds, 2) for r in embedded.reload_runs]},
         "full_loads": [dict(_load_json(r), runs_wall_seconds=[round(x.wall_seconds, 2) for x in runs],
-                            runs_peak_rss_mb=[round(x.peak_rss_bytes / 2**20, 1) for x in runs])
+                            runs_peak_rss_mb=[round(x.peak_rss_bytes / 2**20, 3) for x in runs])
                        for r, runs in zip(loads, load_runs)],
         "incremental_load": None if incremental is None else dict(
             _load_json(incremental), into=incremental_base,
@@ -197,7 +197,7 @@ def write_results(out_dir: Path, *, extraction: ExtractionResult, loads: list[Lo
 
 def _load_json(r: LoadResult) -> dict:
     return {"documents": r.documents, "corpus_bytes": r.corpus_bytes, "wall_seconds": round(r.wall_seconds, 2),
-            "cpu_seconds": round(r.cpu_seconds, 2), "peak_rss_mb": round(r.peak_rss_bytes / 2**20, 1),
+            "cpu_seconds": round(r.cpu_seconds, 2), "peak_rss_mb": round(r.peak_rss_bytes / 2**20, 3),
             "ms_per_document": round(r.ms_per_document, 2), "returncode": r.returncode,
             "step_seconds": {k: round(v, 2) for k, v in r.step_seconds.items()}}
 
