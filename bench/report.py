@@ -319,7 +319,7 @@ def _markdown(d: dict, sample_document: str) -> str:
         "Great Expectations validates them apart, in `warehouse_validation_job`); \"report\" is the `analyst_report` asset. A reload with nothing changed starts no Dagster run "
         "(`orchestration/loading.py` record_if_nothing_to_load): its stage columns are empty. Wall time also includes Python start-up, imports and building the "
         "Definitions (a few seconds). CPU s is the child's user + system time: above wall time when extraction "
-        "runs in worker processes (batches of 400+ documents, one worker per core; `extraction/batch.py`).",
+        "runs in worker processes (batches of 400+ documents, one worker per core up to four; `extraction/batch.py`).",
         "",
         f"## Query latency (median of {d['query_runs']} runs, warm, read-only connection)",
         "",

@@ -28,6 +28,10 @@ from extraction.sentences import Sentences
 from extraction.sources import RawDocument
 
 PARALLEL_MIN_DOCUMENTS = 400  # below this, starting workers (each loads the lexicons) costs more than it saves
+# Each worker holds ~100 MB (its imports and lexicons), and past four the load's one-core steps after
+# extraction take most of its time: a 10,000-document load peaked at 742 MiB over its extraction with four
+# workers and at 1,119 MiB with eight. One per core up to four keeps it under 1 GB on any machine.
+DEFAULT_MAX_WORKERS = 4
 CHUNK_DOCUMENTS = 100
 DOC_SECONDS_ENV = "QCITY_DOC_SECONDS"
 DEFAULT_DOC_SECONDS = 20.0
@@ -174,13 +178,18 @@ def _failed(chunk: list[RawDocument], reason: str) -> ExtractedBatch:
 
 
 def extraction_workers(documents: int) -> int:
-    """Worker processes for a batch of `documents`: QCITY_EXTRACT_WORKERS, else one per core; 1 for small batches."""
+    """Worker processes for a batch of `documents`: QCITY_EXTRACT_WORKERS, else default_workers; 1 for small batches."""
     setting = os.environ.get("QCITY_EXTRACT_WORKERS", "").strip()
     try:
-        wanted = int(setting) if setting else _usable_cores()
+        wanted = int(setting) if setting else default_workers(_usable_cores())
     except ValueError:
         raise ValueError(f"QCITY_EXTRACT_WORKERS must be a whole number, not {setting!r}") from None
     return 1 if documents < PARALLEL_MIN_DOCUMENTS else max(1, wanted)
+
+
+def default_workers(cores: int) -> int:
+    """One worker per core, at most DEFAULT_MAX_WORKERS."""
+    return max(1, min(cores, DEFAULT_MAX_WORKERS))
 
 
 def _usable_cores() -> int:

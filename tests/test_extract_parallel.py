@@ -1,12 +1,13 @@
 """A large batch is extracted by worker processes; the result is the same as one process's, in order."""
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 
 from bench.corpus import default_source_dirs, load_sources, synthetic_document
 from extraction import batch as batch_module
-from extraction.batch import extract_documents, extraction_workers
+from extraction.batch import DEFAULT_MAX_WORKERS, default_workers, extract_documents, extraction_workers
 from extraction.sources import RawDocument
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,9 +98,19 @@ def test_extraction_workers(monkeypatch, documents, setting, expected):
     assert extraction_workers(documents) == expected
 
 
-def test_extraction_workers_default_is_one_per_core(monkeypatch):
+@pytest.mark.parametrize("cores, expected", [
+    (1, 1),
+    (2, 2),
+    (DEFAULT_MAX_WORKERS, DEFAULT_MAX_WORKERS),
+    (64, DEFAULT_MAX_WORKERS),  # a large machine: the load's peak memory stays that of four workers
+])
+def test_default_workers_are_one_per_core_up_to_the_cap(cores, expected):
+    assert default_workers(cores) == expected
+
+
+def test_extraction_workers_default_follows_this_machine(monkeypatch):
     monkeypatch.delenv("QCITY_EXTRACT_WORKERS", raising=False)
-    assert extraction_workers(10_000) >= 1
+    assert extraction_workers(10_000) == default_workers(len(os.sched_getaffinity(0)))
 
 
 def test_a_bad_worker_setting_is_a_clear_error(monkeypatch):
