@@ -52,6 +52,8 @@ _MID = re.compile(r"\s?(多|余)")
 # after it, as numerals.ARABIC_RE: re skips from digit to digit instead of trying a guard at every position
 _RATIO = re.compile(r"\d(?<![\d.:]\d)\d*(?:\.\d+)?(?:\s*[:]\s*\d+(?:\.\d+)?){1,3}(?![\d:])")
 _RATIO_NUM = re.compile(r"\d+(?:\.\d+)?")
+# every _RATIO match holds a colon with a digit after it: a literal re jumps to (a digit-led scan tries every digit)
+_RATIO_COLON = re.compile(r":\s*\d")
 _RANK_LEAD = re.compile(rf"(?:{alternation(_NUM['rank_lead'])})\s*$")
 _RANK_FOLLOWERS = set(_NUM["rank_followers"])
 _ORD_TAIL = re.compile(rf"(?:{alternation(_NUM['ordinal_tails'])})")
@@ -166,10 +168,35 @@ def _scan_ranks(norm, mask, add):
             add(Mention(m.start(1), m.end(), v, None, unit, span, "exact", "" if unit_word else "位", "rank", start=m.start()))
 
 
+def ratio_matches(norm: str):
+    """`_RATIO.finditer(norm)`, tried only at the numbers before a colon with a digit after it. A match opens with
+    digits, dots and spaces up to its first colon (\\d is isdecimal, \\s isspace): walking back over those from a
+    colon reaches every start whose first colon it is, and no match starts inside that walk otherwise."""
+    pos, match = 0, _RATIO.match  # no match starts in [pos, the next colon's walk) but those yielded
+    for c in _RATIO_COLON.finditer(norm):
+        colon = c.start()
+        if colon < pos:
+            continue
+        s = colon
+        while s > pos and ((ch := norm[s - 1]).isspace() or ch.isdecimal() or ch == "."):
+            s -= 1
+        m = None
+        for i in range(s, colon):  # the digits _RATIO's lookbehind lets open a match, leftmost first
+            if norm[i].isdecimal() and not (i and (norm[i - 1].isdecimal() or norm[i - 1] in ".:")):
+                m = match(norm, i)
+                if m:
+                    break
+        if m:
+            yield m
+            pos = m.end()
+        else:
+            pos = colon + 1
+
+
 def _scan_ratios(norm, mask, taken, add):
     if not may_match(_RATIO_NEEDS, norm):
         return
-    for m in _RATIO.finditer(norm):
+    for m in ratio_matches(norm):
         if not _free(mask, m.start(), m.end()) or any(taken[m.start():m.end()]):
             continue
         nums = list(_RATIO_NUM.finditer(m.group(0)))

@@ -664,3 +664,14 @@ def test_unit_readings_on_random_texts():
         text = "3" + "".join(rng.choice(names) for _ in range(rng.randint(0, 5))) + rng.choice(["", "企业", "中", "X"])
         for pos in range(len(text) + 1):
             assert units.match_unit_approx(text, pos) == _match_unit_approx_reference(text, pos), (text, pos)
+
+
+def test_ratios_found_from_their_colons_are_the_ratio_pattern_matches():
+    pieces = ["1:2:3", "3.5:2.5", "10:30", " : ", ":", ".", " ", "\u3000", "1", "22", "3.", "时间:", "比", "a", "\n",
+              "\u0663", "\u00b2", ":5", "1 :", "2. :3"]  # an Arabic-Indic digit (\d) and a superscript two (not \d)
+    rng = random.Random(23)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        assert [(m.span(), m.group(0)) for m in mentions.ratio_matches(text)] == \
+            [(m.span(), m.group(0)) for m in mentions._RATIO.finditer(text)], text
+
