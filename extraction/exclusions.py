@@ -29,8 +29,8 @@ def blocked_mask(norm: str) -> bytearray:
     every pattern either starts at a bounded number of positions (a digit run's first digit) or is
     matched once per line."""
     mask = bytearray(len(norm))
-    spans = _SPAN_RULES.for_text(norm)
-    for m in spans.finditer(norm) if spans else ():
+    spans = _SPAN_RULES.finditer_for(norm)
+    for m in spans(norm) if spans else ():
         mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     start = 0  # of each line: split, not a match object per line
     for line in norm.split("\n"):

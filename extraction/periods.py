@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from extraction.context import DocumentContext
-from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_chars
+from extraction.lexicon_loader import alternation, compile_guarded, first_char_finditer, load, may_match, required_chars
 
 _CFG = load("periods")
 _REL = _CFG["relative"]
-_CUE_RE = compile_guarded("|".join([
+_CUE_PATTERN = "|".join([
     rf"(?P<stock>{_CFG['dated_stock']})",
     rf"(?P<yh1>{_CFG['year_h1']})",
     rf"(?P<year>{_CFG['year']})",
@@ -30,7 +30,9 @@ _CUE_RE = compile_guarded("|".join([
     rf"(?P<cum>{alternation(_CFG['cumulative'])})",
     rf"(?P<weak>{alternation(_CFG['cumulative_weak'])})",
     rf"(?P<annual>{alternation(_CFG['annual'])})",
-]))
+])
+_CUE_RE = compile_guarded(_CUE_PATTERN)
+_CUE_MATCHES = first_char_finditer(_CUE_PATTERN)  # _CUE_RE.finditer, tried only at its first characters
 _YEAR_IN = re.compile(r"(?:19|20)\d{2}")
 _COMPARE = re.compile(rf"(?:{alternation(_CFG['compare_lead'])})\s*$")
 _BASIS = re.compile(rf"(?:{alternation(_CFG['basis_lead'])})\s*$")
@@ -68,7 +70,7 @@ class Cue(NamedTuple):  # a tuple: built once per cue of a text, several times c
 def find_cues(norm: str, mask: bytearray | None = None) -> list[Cue]:
     """Every period cue of a normalised text, in order."""
     cues = []
-    for m in _CUE_RE.finditer(norm):
+    for m in _CUE_MATCHES(norm):
         kind, year, role = m.lastgroup, None, ""
         lead = norm[max(0, m.start() - 4):m.start()]
         cued = lead.rstrip()[-1:] in _LEAD_CUE_LAST  # can a lead pattern match at all

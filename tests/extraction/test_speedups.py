@@ -7,7 +7,7 @@ import re
 import pytest
 
 from extraction import categories, context, engine, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
-from extraction.lexicon_loader import PrunedAlternation, compile_guarded, line_start_matches, may_match, required_chars, required_words
+from extraction.lexicon_loader import PrunedAlternation, compile_guarded, first_char_finditer, line_start_matches, may_match, required_chars, required_words
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
 _ALPHABET = list("0123456789.,:;%‰()[]|\n 年月日号个家项元万亿全市省今去上半累计截至目前增长下降约超过以上左右的和、。,") + \
@@ -675,3 +675,28 @@ def test_ratios_found_from_their_colons_are_the_ratio_pattern_matches():
         assert [(m.span(), m.group(0)) for m in mentions.ratio_matches(text)] == \
             [(m.span(), m.group(0)) for m in mentions._RATIO.finditer(text)], text
 
+
+@pytest.mark.parametrize("pattern", [
+    periods._CUE_PATTERN, normalize._DELETE_PATTERN, exclusions._SPANS.pattern,
+    *["|".join(f"(?:{p})" for p in exclusions._SPAN_RULES.patterns[i:j]) for i, j in [(2, 5), (2, 9), (4, 10), (0, 2)]],
+    r"(?<!\d)(?:x?y|\s*z|[a-c\]-]q|(?:19|20)\d)", r"(?<=a)b|(?<!c)\n?d",
+])
+def test_scans_from_their_first_characters_find_what_the_pattern_finds(pattern):
+    scan, plain = first_char_finditer(pattern), re.compile(pattern)
+    assert scan != plain.finditer or compile_guarded(pattern).pattern == pattern
+    pieces = _ALPHABET + ["a", "b", "c", "d", "x", "y", "z", "q", "\n", "(ab)", "3.\n9", "[1]", "〔2019〕3号", "12:30",
+                          "2019-01-02", "2015—2017年", "截至2019年底", "1·2"]
+    rng = random.Random(31)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 24)))
+        assert [(m.span(), m.groups(), m.lastgroup) for m in scan(text)] == \
+            [(m.span(), m.groups(), m.lastgroup) for m in plain.finditer(text)], text
+
+
+def test_a_pruned_alternation_scans_what_its_pattern_for_the_text_finds():
+    rules = exclusions._SPAN_RULES
+    for text in _prefilter_texts(3, 4000):
+        pruned, scan = rules.for_text(text), rules.finditer_for(text)
+        assert (pruned is None) == (scan is None)
+        if scan is not None:
+            assert [(m.span(), m.groups()) for m in scan(text)] == [(m.span(), m.groups()) for m in pruned.finditer(text)]
