@@ -34,6 +34,7 @@ _SENTENCE_BREAKS = ("。", "!", "?", "\n")
 _PARAGRAPH_BREAKS = ("\n", "??")  # ?? is where mojibake ate a paragraph indent
 _WIDER = re.compile(r"(全市|全省)(?:平均)?为\s*$")
 _WIDER_WORDS = ("全市", "全省")  # what _WIDER needs to find in a text
+_WIDER_LAST = "为"  # ... and in a lead: it ends with 为 and spaces (one `in`, where the search is a call per figure)
 _CLAUSE_BREAK = re.compile(r"[。;;!?\n、]")
 _CLAUSE_END = re.compile(r"[,。;;!?\n]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
@@ -203,7 +204,8 @@ def _extract(document: Document) -> list[Figure]:
             qualifier = "decrease"
         # _region_name gives the document's region unless _WIDER matches the lead: decided once (doc_region)
         lead6 = norm[max(0, m.start - 6):m.start] if wider_possible else ""
-        region_zh, region_basis, region_code = _region_name(context, lead6) if lead6 and _WIDER.search(lead6) else doc_region
+        region_zh, region_basis, region_code = _region_name(context, lead6) \
+            if _WIDER_LAST in lead6 and _WIDER.search(lead6) else doc_region
         metric_zh = clean_metric_phrase(info["metric"], figures[-1].metric_zh if prev and prev.end > sent_start else "")
         # positional, in Figure's field order: a call by keyword costs twice as much (once per figure)
         figures.append(Figure(document.name, region_zh, period, metric_zh, info["category"], m.value, m.value_max,
@@ -336,7 +338,8 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         own = clause_start
         while own < m.start and norm[own] in "()[]【】 ":
             own += 1
-        grows = family in ("percent", "points") and categories.is_growth(lead) and not _WIDER.search(lead)
+        grows = family in ("percent", "points") and categories.is_growth(lead) \
+            and not (_WIDER_LAST in lead and _WIDER.search(lead))
         q_start = min(ms, m.start) if grows and ms < m.start else own
     else:
         ms, me = ls, le
@@ -353,7 +356,7 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         counted = norm[rs:re_]  # 12个示范社区: the noun after a count is what it counts
     cat = categories.categorize(family, m.kind_hint, counted, lead, clause, m.unit.text)
     if inherited and prev_info is not None:
-        wider = _WIDER.search(lead) is not None
+        wider = _WIDER_LAST in lead and _WIDER.search(lead) is not None
         if wider and family in ("percent", "points"):
             cat = categories.benchmark_category(norm[sent_start:m.num_start])
         elif wider or prev_info["family"] == family and (

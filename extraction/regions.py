@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from extraction.lexicon_loader import may_match, required_words
 from extraction.normalize import t2s_may_change
 
 __all__ = [
@@ -107,6 +108,9 @@ VENUE_BEFORE = ("在", "赴", "于")
 VENUE_AFTER = re.compile(r"^.{0,6}?(?:召开|举办|举行|开幕|闭幕)")
 # a place that opens a company's name (浏阳市某花炮有限公司) is its address, not what the text is about
 COMPANY_AFTER = re.compile(r"^[^,。;、:\s]{0,12}?(?:有限公司|有限责任公司|股份公司|公司|集团|合作社|厂)")
+# the words the two need in the few characters after a mention: a window without any is not matched (one per mention)
+_VENUE_NEEDS = required_words(VENUE_AFTER.pattern, VENUE_AFTER.flags)
+_COMPANY_NEEDS = required_words(COMPANY_AFTER.pattern, COMPANY_AFTER.flags)
 
 
 @dataclass(frozen=True)
@@ -732,8 +736,10 @@ def resolve_document_region_basis(
         is_full = m.alias in g.by_name  # a full (current or former) name, not a short one
         end = m.pos + len(m.alias)
         src = sources[m.zone]
-        venue = (m.pos > 0 and src[m.pos - 1] in VENUE_BEFORE and bool(VENUE_AFTER.match(src[end:end + 10]))) \
-            or (m.zone not in ("title", "headline") and bool(COMPANY_AFTER.match(src[end:end + 16])))
+        venue = (m.pos > 0 and src[m.pos - 1] in VENUE_BEFORE and may_match(_VENUE_NEEDS, after := src[end:end + 10])
+                 and bool(VENUE_AFTER.match(after))) \
+            or (m.zone not in ("title", "headline") and may_match(_COMPANY_NEEDS, after := src[end:end + 16])
+                and bool(COMPANY_AFTER.match(after)))
         if venue:
             score[grp] = score.get(grp, 0.0) + VENUE_WEIGHT
             first_pos.setdefault(grp, (2, m.pos))
