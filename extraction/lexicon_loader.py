@@ -234,6 +234,12 @@ def _required(pattern: str, flags: int, literal_runs: bool) -> tuple[frozenset, 
     return tuple(dict.fromkeys(of_sequence(parsed.data)))
 
 
+def cheapest_first(required: tuple[frozenset, ...]) -> tuple[frozenset, ...]:
+    """The same requirement sets, those of single characters first (an `in` for one character is a memchr; one for
+    a word costs several times more), then the smaller: may_match stops at the first set the text lacks."""
+    return tuple(sorted(required, key=lambda ws: (max(map(len, ws), default=0), len(ws))))
+
+
 def may_match(required: tuple[frozenset, ...], text: str) -> bool:
     """Can a pattern with these `required_chars` (or `required_words`) match somewhere in `text`? (One `in` per
     character or word: a C scan.) `all(any(ch in text for ch in r) for r in required)`, written as plain loops:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from extraction import categories, context, engine, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
+from extraction import categories, context, engine, exclusions, kinds, lexicon_loader, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
 from extraction.lexicon_loader import PrunedAlternation, compile_guarded, first_char_finditer, line_start_matches, may_match, required_chars, required_words
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
@@ -312,6 +312,7 @@ def test_a_text_a_pattern_matches_holds_its_required_characters(pattern):
 
 @pytest.mark.parametrize("pattern", [
     kinds._OUTLOOK, context._GOAL_SECTION, mentions._RATIO, mentions._FRACTION, mentions._CN_COUNT, periods._YEAR_RANGE,
+    mentions._MOVE_RANK, mentions._MAG_CLASS,
 ])
 def test_a_text_a_pattern_matches_holds_its_required_words(pattern):
     needs = required_words(pattern.pattern, pattern.flags)
@@ -702,3 +703,9 @@ def test_a_pruned_alternation_scans_what_its_pattern_for_the_text_finds():
         assert (pruned is None) == (scan is None)
         if scan is not None:
             assert [(m.span(), m.groups()) for m in scan(text)] == [(m.span(), m.groups()) for m in pruned.finditer(text)]
+
+
+def test_cheapest_first_keeps_the_sets_and_asks_single_characters_first():
+    needs = required_words(r"(?:上升|下降)了?\s*(\d+)\s*(位|名)")
+    ordered = lexicon_loader.cheapest_first(needs)
+    assert sorted(ordered, key=sorted) == sorted(needs, key=sorted) and ordered[0] == frozenset("位名")
