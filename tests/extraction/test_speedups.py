@@ -709,3 +709,30 @@ def test_cheapest_first_keeps_the_sets_and_asks_single_characters_first():
     needs = required_words(r"(?:上升|下降)了?\s*(\d+)\s*(位|名)")
     ordered = lexicon_loader.cheapest_first(needs)
     assert sorted(ordered, key=sorted) == sorted(needs, key=sorted) and ordered[0] == frozenset("位名")
+
+
+def _mask_lines_reference(norm: str) -> bytearray:
+    mask = bytearray(len(norm))
+    start = 0
+    for line in norm.split("\n"):
+        end = start + len(line)
+        if line and exclusions._TAIL.match(line):
+            mask[start:] = b"\x01" * (len(norm) - start)
+            break
+        if line and (exclusions._FURNITURE.match(line) or exclusions._TEASER.search(line)):
+            mask[start:end] = b"\x01" * (end - start)
+        start = end + 1
+    return mask
+
+
+def test_furniture_lines_found_after_the_opening_check_are_those_the_patterns_find():
+    words = exclusions._CFG["furniture_lines"] + exclusions._CFG["furniture_tail"]
+    pieces = ["\n", " ", "\u3000", "?", "...", "... ", "市", "上", "下", "1", "关闭"] + words + [w[1:] for w in words if len(w) > 1]
+    rng = random.Random(37)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        spans = exclusions._SPAN_RULES.for_text(text)
+        expected = _mask_lines_reference(text)
+        for m in spans.finditer(text) if spans else ():
+            expected[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+        assert exclusions.blocked_mask(text) == expected, text
