@@ -206,6 +206,8 @@ class _Gazetteer:
         self.pair_starts = re.compile(f"[{re.escape(firsts)}](?=[{re.escape(seconds)}])" if firsts else "(?!)")
         # the same positions, as the pair of characters each opens (findall builds no match object per position)
         self.pairs = re.compile(f"([{re.escape(firsts)}])(?=([{re.escape(seconds)}]))" if firsts else "(?!)()()")
+        # the prefixes as findall's (first, second) tuples: a C filter keeps those that open an alias
+        self.prefix_pairs = frozenset((p[0], p[1]) for p in self.prefix_lens)
         # ancestors of each group (current entity ids), nearest first
         self.ancestors: dict[str, tuple[str, ...]] = {}
         for eid in self.order:
@@ -244,17 +246,14 @@ class _Gazetteer:
     def pair_candidates(self, text: str) -> list[int]:
         """The positions whose two characters open an alias: [i for each pair_starts match i if text[i:i + 2] is a
         prefix], in order."""
-        prefixes = self.prefix_lens
         # every pair_starts position, in order, as its two characters: the positions of the pairs that open an alias
         # are found again with str.find from just after the previous one (no such pair lies between the two)
         candidates = []
         pos, find = 0, text.find
-        for a, b in self.pairs.findall(text):
-            pair = a + b
-            if pair in prefixes:
-                pos = find(pair, pos)
-                candidates.append(pos)
-                pos += 1
+        for a, b in filter(self.prefix_pairs.__contains__, self.pairs.findall(text)):  # ~1 in 10 reaches Python
+            pos = find(a + b, pos)
+            candidates.append(pos)
+            pos += 1
         return candidates
 
     def scan(self, text: str):
