@@ -158,6 +158,9 @@ class _Ent:
         )
 
 
+_UNSET = object()  # a reading not yet made (None is a reading)
+
+
 class _Gazetteer:
     def __init__(self, path: Path = LEXICON_PATH):
         self.ents: dict[str, _Ent] = {}
@@ -218,6 +221,7 @@ class _Gazetteer:
                 p = self.ents[p].parent_id
             self.ancestors[eid] = tuple(chain)
         self.pinyin_index: dict[str, list[str]] = {}
+        self._sure: dict[tuple[str, bool], tuple[str, str] | None] = {}  # sure_reading's answers, at most 2 per alias
         for eid in self.order:
             e = self.ents[eid]
             if e.pinyin and len(e.pinyin) >= 5:
@@ -242,6 +246,20 @@ class _Gazetteer:
         if anc and anc[0] in accepted:
             return True
         return any(grp in self.ancestors.get(a, ()) for a in accepted)
+
+    def sure_reading(self, alias: str, outside_body: bool) -> tuple[str, str] | None:
+        """The (entity id, strength) a mention of `alias` takes without corroboration, or None: its firm readings
+        (reliable, or medium outside the body) all name one group, and every reading does. A property of the
+        gazetteer, kept per alias (a text names its divisions on many lines, and the texts of a corpus the same ones)."""
+        key = (alias, outside_body)
+        reading = self._sure.get(key, _UNSET)
+        if reading is _UNSET:
+            cands = self.aliases[alias]
+            firm = [(e, s) for e, s in cands if s == "s" or (s == "m" and outside_body)]
+            groups = {self.ents[e].group for e, _ in firm}
+            reading = self._sure[key] = \
+                firm[0] if len(groups) == 1 and len({self.ents[e].group for e, _ in cands}) == 1 else None
+        return reading
 
     def pair_candidates(self, text: str) -> list[int]:
         """The positions whose two characters open an alias: [i for each pair_starts match i if text[i:i + 2] is a
@@ -662,17 +680,12 @@ def resolve_document_region_basis(
         accepted.add(m.group)
 
     pending: list[_Mention] = []
-    # the reading a name gets depends on the name and on whether it sits in the body: decided once for each
-    # (a text that names its county on every line asks it thousands of times)
-    sure: dict[tuple[str, bool], tuple[str, str] | None] = {}
+    # the reading a name gets depends on the name and on whether it sits in the body: the gazetteer decides it once
+    sure_reading = g.sure_reading
     for m in mentions:
-        key = (m.alias, m.zone != "body")
-        if key not in sure:
-            firm = [(e, s) for e, s in m.cands if s == "s" or (s == "m" and m.zone != "body")]
-            groups = {g.ents[e].group for e, _ in firm}
-            sure[key] = firm[0] if len(groups) == 1 and len({g.ents[e].group for e, _ in m.cands}) == 1 else None
-        if sure[key] is not None:
-            assign(m, *sure[key])
+        reading = sure_reading(m.alias, m.zone != "body")
+        if reading is not None:
+            assign(m, *reading)
         else:
             pending.append(m)
     for _ in range(3):
