@@ -52,24 +52,36 @@ def compile_guarded(pattern: str, flags: int = 0) -> re.Pattern:
     return re.compile(f"(?={first})(?:{pattern})", flags)
 
 
-def first_char_finditer(pattern: str, flags: int = 0):
-    """`re.compile(pattern, flags).finditer`, for a whole-text scan of a pattern compile_guarded would guard. A lookahead
-    guard enters re's matcher at every position of the text, about a hundred instructions each; here one search tests
-    the first characters in re's tight loop over a class, `[first](?<=(?=(?:pattern))[\\s\\S])` (the lookbehind steps
-    back over the character to look ahead from it), and the pattern is matched where that holds. The same matches in
-    the same order: a match starts at a first character, and the search finds the leftmost one where a match starts.
-    Patterns compile_guarded leaves as they are scan as they are."""
+def first_char_search(pattern: str, flags: int = 0):
+    """`re.compile(pattern, flags).search(text, pos)`, for a whole-text scan of a pattern compile_guarded would guard. A
+    lookahead guard enters re's matcher at every position of the text, about a hundred instructions each; here one
+    search tests the first characters in re's tight loop over a class, `[first](?<=(?=(?:pattern))[\\s\\S])` (the
+    lookbehind steps back over the character to look ahead from it), and the pattern is matched where that holds:
+    the same match, as a match starts at a first character and the search finds the leftmost one where a match
+    starts. Patterns compile_guarded leaves as they are search as they are."""
     rx = re.compile(pattern, flags)
     first = _first_char_class(pattern, flags)
     if first is None:
-        return rx.finditer
+        return rx.search
     find = re.compile(f"{first}(?<=(?=(?:{pattern}))[\\s\\S])", flags).search
     match = rx.match
 
+    def search(text: str, pos: int = 0):
+        at = find(text, pos)
+        return None if at is None else match(text, at.start())
+
+    return search
+
+
+def first_char_finditer(pattern: str, flags: int = 0):
+    """`re.compile(pattern, flags).finditer`, each match found by first_char_search from the end of the last."""
+    if _first_char_class(pattern, flags) is None:
+        return re.compile(pattern, flags).finditer
+    search = first_char_search(pattern, flags)
+
     def finditer(text: str):
         pos = 0
-        while (at := find(text, pos)) is not None:
-            m = match(text, at.start())
+        while (m := search(text, pos)) is not None:
             yield m
             pos = m.end()  # never empty: _first_char_class lists no pattern that can match empty
 

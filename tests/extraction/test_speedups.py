@@ -736,3 +736,15 @@ def test_furniture_lines_found_after_the_opening_check_are_those_the_patterns_fi
         for m in spans.finditer(text) if spans else ():
             expected[m.start():m.end()] = b"\x01" * (m.end() - m.start())
         assert exclusions.blocked_mask(text) == expected, text
+
+
+def test_cues_from_the_form_and_word_scans_are_the_cue_pattern_matches():
+    words = sorted(periods._WORD_KIND)
+    pieces = _ALPHABET + words + [w[:-1] for w in words if len(w) > 1] + [w[1:] for w in words if len(w) > 1] + [
+        "2019年", "2019年度", "2020年上半年", "截至2018年底", "截止到2017年5月", "1-6月", "(2019年", "12019年", "19", "20",
+        "年", "今", "上", "全", "累", "年内完成", " ", "\n"]
+    rng = random.Random(41)
+    for _ in range(6000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        assert [(m.span(), kind) for m, kind in periods.cue_matches(text)] == \
+            [(m.span(), m.lastgroup) for m in periods._CUE_RE.finditer(text)], text
