@@ -10,7 +10,8 @@ import bisect
 import gc
 import re
 from dataclasses import dataclass
-from operator import attrgetter
+from itertools import accumulate, count
+from operator import add, attrgetter
 
 from extraction import categories, exclusions, kinds, metrics, qualifiers
 from extraction.context import DocumentContext, build_context
@@ -30,10 +31,12 @@ except Exception:  # pragma: no cover
     def division_code(region):
         return None
 
+# each list holds the line break, which _starts writes the others as
 _SENTENCE_BREAKS = ("。", "!", "?", "\n")
 _PARAGRAPH_BREAKS = ("\n", "??")  # ?? is where mojibake ate a paragraph indent
 _WIDER = re.compile(r"(全市|全省)(?:平均)?为\s*$")
 _WIDER_WORDS = ("全市", "全省")  # what _WIDER needs to find in a text
+_WIDER_LAST = "为"  # ... and in a lead: it ends with 为 and spaces (one `in`, where the search is a call per figure)
 _CLAUSE_BREAK = re.compile(r"[。;;!?\n、]")
 _CLAUSE_END = re.compile(r"[,。;;!?\n]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
@@ -78,16 +81,15 @@ def _region_name(context: DocumentContext, norm_lead: str) -> tuple[str, str, st
 
 def _starts(norm: str, breaks: tuple[str, ...]) -> list[int]:
     """0 and the end of each break in the text, in order: the ends of re.finditer of the breaks' alternation (no
-    break holds another's character, so none overlaps another), found by str.find (a match object is dearer)."""
-    starts = [0]
-    find = norm.find
+    break holds another's character, so none overlaps another). Every break list holds the line break: each other
+    break has its last character written as one (str.replace finds the same leftmost, non-overlapping occurrences
+    the scan does), and the ends are the running sums of the lengths of the lines between, in C iterators (a
+    str.find loop took a Python step per break)."""
+    text = norm
     for brk in breaks:
-        i = find(brk)
-        while i >= 0:
-            starts.append(i + len(brk))
-            i = find(brk, i + len(brk))
-    starts.sort()
-    return starts
+        if brk != "\n" and brk in text:
+            text = text.replace(brk, brk[:-1] + "\n")
+    return [0, *map(add, accumulate(map(len, text.split("\n")[:-1])), count(1))]
 
 
 def _start_before(starts: list[int], pos: int) -> int:
@@ -203,7 +205,8 @@ def _extract(document: Document) -> list[Figure]:
             qualifier = "decrease"
         # _region_name gives the document's region unless _WIDER matches the lead: decided once (doc_region)
         lead6 = norm[max(0, m.start - 6):m.start] if wider_possible else ""
-        region_zh, region_basis, region_code = _region_name(context, lead6) if lead6 and _WIDER.search(lead6) else doc_region
+        region_zh, region_basis, region_code = _region_name(context, lead6) \
+            if _WIDER_LAST in lead6 and _WIDER.search(lead6) else doc_region
         metric_zh = clean_metric_phrase(info["metric"], figures[-1].metric_zh if prev and prev.end > sent_start else "")
         # positional, in Figure's field order: a call by keyword costs twice as much (once per figure)
         figures.append(Figure(document.name, region_zh, period, metric_zh, info["category"], m.value, m.value_max,
@@ -336,7 +339,8 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         own = clause_start
         while own < m.start and norm[own] in "()[]【】 ":
             own += 1
-        grows = family in ("percent", "points") and categories.is_growth(lead) and not _WIDER.search(lead)
+        grows = family in ("percent", "points") and categories.is_growth(lead) \
+            and not (_WIDER_LAST in lead and _WIDER.search(lead))
         q_start = min(ms, m.start) if grows and ms < m.start else own
     else:
         ms, me = ls, le
@@ -353,7 +357,7 @@ def _describe(nt: NormText, m: Mention, floor: int, sent_start: int, prev_info: 
         counted = norm[rs:re_]  # 12个示范社区: the noun after a count is what it counts
     cat = categories.categorize(family, m.kind_hint, counted, lead, clause, m.unit.text)
     if inherited and prev_info is not None:
-        wider = _WIDER.search(lead) is not None
+        wider = _WIDER_LAST in lead and _WIDER.search(lead) is not None
         if wider and family in ("percent", "points"):
             cat = categories.benchmark_category(norm[sent_start:m.num_start])
         elif wider or prev_info["family"] == family and (

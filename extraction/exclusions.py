@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from extraction.lexicon_loader import PrunedAlternation, alternation, load
+from extraction.lexicon_loader import PrunedAlternation, alternation, load, may_match, required_words
 
 _CFG = load("exclusions")
 _SPAN_RULES = PrunedAlternation(_CFG["spans"])
@@ -19,6 +19,9 @@ _THRESHOLD_WORDS = tuple(_CFG["threshold_lead"])
 # Matched per line: a multi-line `^[\s?]*` over the whole text rescans every following blank line from each
 # line start (quadratic in "\n" * 100000).
 _TAIL = re.compile(rf"[\s?]*(?:{alternation(_CFG['furniture_tail'])})")
+# _TAIL and _FURNITURE open with [\s?]* and a word: a line opening with another character is matched by neither
+_LINE_OPENERS = frozenset(w[0] for w in _CFG["furniture_lines"] + _CFG["furniture_tail"]) | {"?"}
+_TEASER_NEEDS = required_words(_TEASER.pattern)  # a text without its ... has no teaser line
 _THRESHOLD_WINDOW = int(_CFG["threshold_window"])
 _CLAUSE_DELIMITER = re.compile(r"[,。;:!?\n]")
 _THRESHOLD_TAIL = re.compile(r"(?:[、和及]?\s*[\d.]+\s*[万亿千]?元)*(以上)?的")
@@ -29,17 +32,20 @@ def blocked_mask(norm: str) -> bytearray:
     every pattern either starts at a bounded number of positions (a digit run's first digit) or is
     matched once per line."""
     mask = bytearray(len(norm))
-    spans = _SPAN_RULES.for_text(norm)
-    for m in spans.finditer(norm) if spans else ():
+    spans = _SPAN_RULES.finditer_for(norm)
+    for m in spans(norm) if spans else ():
         mask[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     start = 0  # of each line: split, not a match object per line
+    teasers = may_match(_TEASER_NEEDS, norm)
     for line in norm.split("\n"):
         end = start + len(line)
-        if line and _TAIL.match(line):  # from the first furniture-tail line to the end: page furniture
-            mask[start:] = b"\x01" * (len(norm) - start)
-            break
-        if line and (_FURNITURE.match(line) or _TEASER.search(line)):
-            mask[start:end] = b"\x01" * (end - start)
+        if line:
+            opens = line[0] in _LINE_OPENERS or line[0].isspace()
+            if opens and _TAIL.match(line):  # from the first furniture-tail line to the end: page furniture
+                mask[start:] = b"\x01" * (len(norm) - start)
+                break
+            if opens and _FURNITURE.match(line) or teasers and _TEASER.search(line):
+                mask[start:end] = b"\x01" * (end - start)
         start = end + 1
     return mask
 

@@ -52,6 +52,42 @@ def compile_guarded(pattern: str, flags: int = 0) -> re.Pattern:
     return re.compile(f"(?={first})(?:{pattern})", flags)
 
 
+def first_char_search(pattern: str, flags: int = 0):
+    """`re.compile(pattern, flags).search(text, pos)`, for a whole-text scan of a pattern compile_guarded would guard. A
+    lookahead guard enters re's matcher at every position of the text, about a hundred instructions each; here one
+    search tests the first characters in re's tight loop over a class, `[first](?<=(?=(?:pattern))[\\s\\S])` (the
+    lookbehind steps back over the character to look ahead from it), and the pattern is matched where that holds:
+    the same match, as a match starts at a first character and the search finds the leftmost one where a match
+    starts. Patterns compile_guarded leaves as they are search as they are."""
+    rx = re.compile(pattern, flags)
+    first = _first_char_class(pattern, flags)
+    if first is None:
+        return rx.search
+    find = re.compile(f"{first}(?<=(?=(?:{pattern}))[\\s\\S])", flags).search
+    match = rx.match
+
+    def search(text: str, pos: int = 0):
+        at = find(text, pos)
+        return None if at is None else match(text, at.start())
+
+    return search
+
+
+def first_char_finditer(pattern: str, flags: int = 0):
+    """`re.compile(pattern, flags).finditer`, each match found by first_char_search from the end of the last."""
+    if _first_char_class(pattern, flags) is None:
+        return re.compile(pattern, flags).finditer
+    search = first_char_search(pattern, flags)
+
+    def finditer(text: str):
+        pos = 0
+        while (m := search(text, pos)) is not None:
+            yield m
+            pos = m.end()  # never empty: _first_char_class lists no pattern that can match empty
+
+    return finditer
+
+
 class _Unlistable(Exception):
     """The first character of a match cannot be written as a character class."""
 
@@ -201,12 +237,19 @@ def _required(pattern: str, flags: int, literal_runs: bool) -> tuple[frozenset, 
                         break  # an alternative that needs nothing: the branch needs nothing
                     union |= min(needs, key=lambda ws: (len(ws), -min(map(len, ws))))
                 else:
-                    out.append(frozenset(union))
+                    # a text holding a word holds every word inside it: 公司 stands for 有限公司 too (fewer scans)
+                    out.append(frozenset(w for w in union if not any(o != w and o in w for o in union)))
         if run:
             out.append(frozenset((run,)))
         return out
 
     return tuple(dict.fromkeys(of_sequence(parsed.data)))
+
+
+def cheapest_first(required: tuple[frozenset, ...]) -> tuple[frozenset, ...]:
+    """The same requirement sets, those of single characters first (an `in` for one character is a memchr; one for
+    a word costs several times more), then the smaller: may_match stops at the first set the text lacks."""
+    return tuple(sorted(required, key=lambda ws: (max(map(len, ws), default=0), len(ws))))
 
 
 def may_match(required: tuple[frozenset, ...], text: str) -> bool:
@@ -260,13 +303,27 @@ class PrunedAlternation:
         self.required = tuple(required_chars(p) for p in self.patterns)
         self.full = compile_guarded("|".join(f"(?:{p})" for p in self.patterns))
         self._compiled: dict[tuple[int, ...], re.Pattern | None] = {}
+        self._scans: dict[tuple[int, ...], object] = {}
+
+    def _kept(self, text: str) -> tuple[int, ...]:
+        return tuple(i for i, req in enumerate(self.required) if may_match(req, text))
 
     def for_text(self, text: str) -> re.Pattern | None:
         """The alternation of the branches `text` can match; None when it can match none of them."""
-        kept = tuple(i for i, req in enumerate(self.required) if may_match(req, text))
+        kept = self._kept(text)
         rx = self._compiled.get(kept, False)
         if rx is False:
             rx = compile_guarded("|".join(f"(?:{self.patterns[i]})" for i in kept)) if kept else None
             if len(self._compiled) < 256:  # a handful of combinations occur: bounded anyway
                 self._compiled[kept] = rx
         return rx
+
+    def finditer_for(self, text: str):
+        """`for_text(text).finditer` as first_char_finditer scans it; None when the text can match no branch."""
+        kept = self._kept(text)
+        scan = self._scans.get(kept, False)
+        if scan is False:
+            scan = first_char_finditer("|".join(f"(?:{self.patterns[i]})" for i in kept)) if kept else None
+            if len(self._scans) < 256:
+                self._scans[kept] = scan
+        return scan

@@ -14,7 +14,7 @@ import re
 from array import array
 from dataclasses import dataclass
 
-from extraction.lexicon_loader import compile_guarded, load
+from extraction.lexicon_loader import compile_guarded, first_char_finditer, load
 
 try:
     import opencc
@@ -39,7 +39,9 @@ def t2s_may_change(text: str) -> bool:
     return _T2S_MAY_CHANGE is None or _T2S_MAY_CHANGE.search(text) is not None
 
 _CFG = load("normalize")
-_DELETE = compile_guarded("|".join(f"(?:{p})" for p in _CFG["deletions"]))
+_DELETE_PATTERN = "|".join(f"(?:{p})" for p in _CFG["deletions"])
+_DELETE = compile_guarded(_DELETE_PATTERN)
+_DELETIONS = first_char_finditer(_DELETE_PATTERN)  # _DELETE.finditer, tried only at its first characters
 # the first deletion is the pinyin gloss, the one thing regions.normalize_text deletes (its PINYIN_GLOSS)
 _GLOSS = re.compile(_CFG["deletions"][0])
 _MAPPING = {**_CFG["width"], **_CFG["variants"]}
@@ -140,7 +142,7 @@ def _norm_and_simplified(plain: str, simplified_ok: bool) -> tuple[str, str | No
 
 def normalize(raw: str) -> NormText:
     raw = raw or ""
-    deletions = _DELETE.finditer(raw)
+    deletions = _DELETIONS(raw)
     first = next(deletions, None)
     if first is None:  # most texts delete nothing: every offset is its own
         norm, simplified = _norm_and_simplified(raw, True)

@@ -11,26 +11,48 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from extraction.context import DocumentContext
-from extraction.lexicon_loader import alternation, compile_guarded, load, may_match, required_chars
+from extraction.lexicon_loader import alternation, compile_guarded, first_char_search, load, may_match, required_chars
 
 _CFG = load("periods")
 _REL = _CFG["relative"]
-_CUE_RE = compile_guarded("|".join([
-    rf"(?P<stock>{_CFG['dated_stock']})",
-    rf"(?P<yh1>{_CFG['year_h1']})",
-    rf"(?P<year>{_CFG['year']})",
-    rf"(?P<h1>{alternation(_REL['this_year_h1'])})",
-    rf"(?P<this>{alternation(_REL['this_year'])})",
-    rf"(?P<last>{alternation(_REL['last_year'])})",
-    rf"(?P<yend>{alternation(_REL['year_end_target'])})",
-    rf"(?P<whole>{alternation(_CFG['whole_year'])})",
-    rf"(?P<frame>{alternation(_CFG['cumulative_frame'])})",
-    rf"(?P<avg>{alternation(_CFG['average'])})",
-    rf"(?P<cumc>{alternation(_CFG['cumulative_carry'])})",
-    rf"(?P<cum>{alternation(_CFG['cumulative'])})",
-    rf"(?P<weak>{alternation(_CFG['cumulative_weak'])})",
-    rf"(?P<annual>{alternation(_CFG['annual'])})",
-]))
+# The year forms (patterns), then the cue words of the other kinds, in the order the cue pattern tries them
+_CUE_FORMS = [("stock", _CFG["dated_stock"]), ("yh1", _CFG["year_h1"]), ("year", _CFG["year"])]
+_CUE_WORDS = [("h1", _REL["this_year_h1"]), ("this", _REL["this_year"]), ("last", _REL["last_year"]),
+              ("yend", _REL["year_end_target"]), ("whole", _CFG["whole_year"]), ("frame", _CFG["cumulative_frame"]),
+              ("avg", _CFG["average"]), ("cumc", _CFG["cumulative_carry"]), ("cum", _CFG["cumulative"]),
+              ("weak", _CFG["cumulative_weak"]), ("annual", _CFG["annual"])]
+_CUE_PATTERN = "|".join([rf"(?P<{kind}>{p})" for kind, p in _CUE_FORMS]
+                        + [rf"(?P<{kind}>{alternation(words)})" for kind, words in _CUE_WORDS])
+_CUE_RE = compile_guarded(_CUE_PATTERN)
+# _CUE_RE.finditer as two scans: the forms from their first characters, and every word in one alternation of literals
+# (each kind's words as alternation orders them, kind after kind), which re jumps through by its first characters,
+# where the whole pattern tried its 14 branches at every 1, 2, 年 or 上. A word's kind is the first kind listing it.
+_FORM_SEARCH = first_char_search("|".join(rf"(?P<{kind}>{p})" for kind, p in _CUE_FORMS))
+_WORD_KIND: dict[str, str] = {}
+for _kind, _words in _CUE_WORDS:
+    for _w in sorted(set(_words), key=lambda w: (-len(w), w)):  # alternation's order
+        _WORD_KIND.setdefault(_w, _kind)
+del _kind, _words, _w
+_WORD_SEARCH = re.compile("|".join(re.escape(w) for w in _WORD_KIND)).search  # dict order: the order tried
+
+
+def cue_matches(norm: str):
+    """(match, kind) of each `_CUE_RE.finditer(norm)` match (kind: its lastgroup). The leftmost of the next form and
+    the next word is the next match; where both start at once the form is, as the pattern tries the forms first."""
+    form, word = _FORM_SEARCH(norm, 0), _WORD_SEARCH(norm, 0)
+    while form is not None or word is not None:
+        if word is None or form is not None and form.start() <= word.start():
+            m, kind = form, form.lastgroup
+        else:
+            m, kind = word, _WORD_KIND[word.group()]
+        yield m, kind
+        pos = m.end()  # the next match starts here or after: a scan whose match began before it searches again
+        if form is not None and form.start() < pos:
+            form = _FORM_SEARCH(norm, pos)
+        if word is not None and word.start() < pos:
+            word = _WORD_SEARCH(norm, pos)
+
+
 _YEAR_IN = re.compile(r"(?:19|20)\d{2}")
 _COMPARE = re.compile(rf"(?:{alternation(_CFG['compare_lead'])})\s*$")
 _BASIS = re.compile(rf"(?:{alternation(_CFG['basis_lead'])})\s*$")
@@ -68,8 +90,8 @@ class Cue(NamedTuple):  # a tuple: built once per cue of a text, several times c
 def find_cues(norm: str, mask: bytearray | None = None) -> list[Cue]:
     """Every period cue of a normalised text, in order."""
     cues = []
-    for m in _CUE_RE.finditer(norm):
-        kind, year, role = m.lastgroup, None, ""
+    for m, kind in cue_matches(norm):
+        year, role = None, ""
         lead = norm[max(0, m.start() - 4):m.start()]
         cued = lead.rstrip()[-1:] in _LEAD_CUE_LAST  # can a lead pattern match at all
         if kind == "stock":

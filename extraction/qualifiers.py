@@ -39,10 +39,14 @@ def qualifier_for(norm: str, num_start: int, between: str, tail_pos: int, is_ran
                   after: bool = True) -> tuple[str, int]:
     """The qualifier of a number, and the end of any trailing cue (以上, 左右) it consumed. `after=False`:
     the text holds no cue after a number (after_possible), and none is looked for."""
-    lead = norm[max(0, num_start - 6):num_start]
-    tail = lead.rstrip()
-    cued = bool(tail) and tail[-1] in _BEFORE_LAST and _ANY_BEFORE.search(lead)
-    before = next((q for q, rx in _BEFORE if rx.search(lead)), None) if cued else None
+    last = norm[num_start - 1] if num_start else ""
+    if last in _BEFORE_LAST or last.isspace():  # else the lead's last character ends no cue: it is not cut out
+        lead = norm[max(0, num_start - 6):num_start]
+        tail = lead.rstrip()
+        cued = bool(tail) and tail[-1] in _BEFORE_LAST and _ANY_BEFORE.search(lead)
+        before = next((q for q, rx in _BEFORE if rx.search(lead)), None) if cued else None
+    else:
+        before = None
     after_q, after_end = None, tail_pos
     first = norm[tail_pos:tail_pos + 1]  # _ANY_AFTER opens with \s* then a cue word: most numbers have neither
     if after and first and (first in _AFTER_FIRST or first.isspace()) and _ANY_AFTER.match(norm, tail_pos):

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from extraction import categories, context, engine, exclusions, kinds, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
-from extraction.lexicon_loader import PrunedAlternation, compile_guarded, line_start_matches, may_match, required_chars, required_words
+from extraction import categories, context, engine, exclusions, kinds, lexicon_loader, mentions, metrics, normalize, numerals, periods, qualifiers, regions, tables, units
+from extraction.lexicon_loader import PrunedAlternation, compile_guarded, first_char_finditer, line_start_matches, may_match, required_chars, required_words
 
 # characters the rules care about, plus filler: random texts hit cues, numbers and delimiters often
 _ALPHABET = list("0123456789.,:;%‰()[]|\n 年月日号个家项元万亿全市省今去上半累计截至目前增长下降约超过以上左右的和、。,") + \
@@ -312,6 +312,7 @@ def test_a_text_a_pattern_matches_holds_its_required_characters(pattern):
 
 @pytest.mark.parametrize("pattern", [
     kinds._OUTLOOK, context._GOAL_SECTION, mentions._RATIO, mentions._FRACTION, mentions._CN_COUNT, periods._YEAR_RANGE,
+    mentions._MOVE_RANK, mentions._MAG_CLASS,
 ])
 def test_a_text_a_pattern_matches_holds_its_required_words(pattern):
     needs = required_words(pattern.pattern, pattern.flags)
@@ -350,7 +351,9 @@ def test_required_words_keep_runs_of_literals_whole():
     assert required_words(r"\d+[^x]\s*(?=y)(?<!z)") == ()
     assert required_words(r"a?b*(?:c|d?)") == ()
     assert required_words(r"xy(?:ab|c)[de]{1,2}z\d") == (frozenset(["xy"]), frozenset(["ab", "c"]), frozenset("de"), frozenset("z"))
-    assert required_words(r"(?:^|[。\n])\s*(?:下来|接下来|下一步|今后)") == (frozenset(["下来", "接下来", "下一步", "今后"]),)
+    # 接下来 holds 下来: a text with 接下来 holds 下来, and the set asks only for the shorter word
+    assert required_words(r"(?:^|[。\n])\s*(?:下来|接下来|下一步|今后)") == (frozenset(["下来", "下一步", "今后"]),)
+    assert required_words(r"(?:有限公司|公司|集团)") == (frozenset(["公司", "集团"]),)
 
 
 def test_the_skipped_searches_give_what_the_searches_give():
@@ -664,3 +667,84 @@ def test_unit_readings_on_random_texts():
         text = "3" + "".join(rng.choice(names) for _ in range(rng.randint(0, 5))) + rng.choice(["", "企业", "中", "X"])
         for pos in range(len(text) + 1):
             assert units.match_unit_approx(text, pos) == _match_unit_approx_reference(text, pos), (text, pos)
+
+
+def test_ratios_found_from_their_colons_are_the_ratio_pattern_matches():
+    pieces = ["1:2:3", "3.5:2.5", "10:30", " : ", ":", ".", " ", "\u3000", "1", "22", "3.", "时间:", "比", "a", "\n",
+              "\u0663", "\u00b2", ":5", "1 :", "2. :3"]  # an Arabic-Indic digit (\d) and a superscript two (not \d)
+    rng = random.Random(23)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        assert [(m.span(), m.group(0)) for m in mentions.ratio_matches(text)] == \
+            [(m.span(), m.group(0)) for m in mentions._RATIO.finditer(text)], text
+
+
+@pytest.mark.parametrize("pattern", [
+    periods._CUE_PATTERN, normalize._DELETE_PATTERN, exclusions._SPANS.pattern,
+    *["|".join(f"(?:{p})" for p in exclusions._SPAN_RULES.patterns[i:j]) for i, j in [(2, 5), (2, 9), (4, 10), (0, 2)]],
+    r"(?<!\d)(?:x?y|\s*z|[a-c\]-]q|(?:19|20)\d)", r"(?<=a)b|(?<!c)\n?d",
+])
+def test_scans_from_their_first_characters_find_what_the_pattern_finds(pattern):
+    scan, plain = first_char_finditer(pattern), re.compile(pattern)
+    assert scan != plain.finditer or compile_guarded(pattern).pattern == pattern
+    pieces = _ALPHABET + ["a", "b", "c", "d", "x", "y", "z", "q", "\n", "(ab)", "3.\n9", "[1]", "〔2019〕3号", "12:30",
+                          "2019-01-02", "2015—2017年", "截至2019年底", "1·2"]
+    rng = random.Random(31)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 24)))
+        assert [(m.span(), m.groups(), m.lastgroup) for m in scan(text)] == \
+            [(m.span(), m.groups(), m.lastgroup) for m in plain.finditer(text)], text
+
+
+def test_a_pruned_alternation_scans_what_its_pattern_for_the_text_finds():
+    rules = exclusions._SPAN_RULES
+    for text in _prefilter_texts(3, 4000):
+        pruned, scan = rules.for_text(text), rules.finditer_for(text)
+        assert (pruned is None) == (scan is None)
+        if scan is not None:
+            assert [(m.span(), m.groups()) for m in scan(text)] == [(m.span(), m.groups()) for m in pruned.finditer(text)]
+
+
+def test_cheapest_first_keeps_the_sets_and_asks_single_characters_first():
+    needs = required_words(r"(?:上升|下降)了?\s*(\d+)\s*(位|名)")
+    ordered = lexicon_loader.cheapest_first(needs)
+    assert sorted(ordered, key=sorted) == sorted(needs, key=sorted) and ordered[0] == frozenset("位名")
+
+
+def _mask_lines_reference(norm: str) -> bytearray:
+    mask = bytearray(len(norm))
+    start = 0
+    for line in norm.split("\n"):
+        end = start + len(line)
+        if line and exclusions._TAIL.match(line):
+            mask[start:] = b"\x01" * (len(norm) - start)
+            break
+        if line and (exclusions._FURNITURE.match(line) or exclusions._TEASER.search(line)):
+            mask[start:end] = b"\x01" * (end - start)
+        start = end + 1
+    return mask
+
+
+def test_furniture_lines_found_after_the_opening_check_are_those_the_patterns_find():
+    words = exclusions._CFG["furniture_lines"] + exclusions._CFG["furniture_tail"]
+    pieces = ["\n", " ", "\u3000", "?", "...", "... ", "市", "上", "下", "1", "关闭"] + words + [w[1:] for w in words if len(w) > 1]
+    rng = random.Random(37)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        spans = exclusions._SPAN_RULES.for_text(text)
+        expected = _mask_lines_reference(text)
+        for m in spans.finditer(text) if spans else ():
+            expected[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+        assert exclusions.blocked_mask(text) == expected, text
+
+
+def test_cues_from_the_form_and_word_scans_are_the_cue_pattern_matches():
+    words = sorted(periods._WORD_KIND)
+    pieces = _ALPHABET + words + [w[:-1] for w in words if len(w) > 1] + [w[1:] for w in words if len(w) > 1] + [
+        "2019年", "2019年度", "2020年上半年", "截至2018年底", "截止到2017年5月", "1-6月", "(2019年", "12019年", "19", "20",
+        "年", "今", "上", "全", "累", "年内完成", " ", "\n"]
+    rng = random.Random(41)
+    for _ in range(6000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        assert [(m.span(), kind) for m, kind in periods.cue_matches(text)] == \
+            [(m.span(), m.lastgroup) for m in periods._CUE_RE.finditer(text)], text
