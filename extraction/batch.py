@@ -28,9 +28,8 @@ from extraction.sentences import Sentences
 from extraction.sources import RawDocument
 
 PARALLEL_MIN_DOCUMENTS = 400  # below this, starting workers (each loads the lexicons) costs more than it saves
-# Each worker holds ~100 MB (its imports and lexicons), and past four the load's one-core steps after
-# extraction take most of its time: a 10,000-document load peaked at 742 MiB over its extraction with four
-# workers and at 1,119 MiB with eight. One per core up to four keeps it under 1 GB on any machine.
+# Each worker holds ~100 MB (its imports and lexicons): a 10,000-document load peaked at 742 MiB over its
+# extraction with four workers and at 1,119 MiB with eight, so the default stops growing with the machine at four.
 DEFAULT_MAX_WORKERS = 4
 CHUNK_DOCUMENTS = 100
 DOC_SECONDS_ENV = "QCITY_DOC_SECONDS"

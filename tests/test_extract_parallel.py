@@ -1,6 +1,5 @@
 """A large batch is extracted by worker processes; the result is the same as one process's, in order."""
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
@@ -110,7 +109,7 @@ def test_default_workers_are_one_per_core_up_to_the_cap(cores, expected):
 
 def test_extraction_workers_default_follows_this_machine(monkeypatch):
     monkeypatch.delenv("QCITY_EXTRACT_WORKERS", raising=False)
-    assert extraction_workers(10_000) == default_workers(len(os.sched_getaffinity(0)))
+    assert extraction_workers(10_000) == default_workers(batch_module._usable_cores())
 
 
 def test_a_bad_worker_setting_is_a_clear_error(monkeypatch):
